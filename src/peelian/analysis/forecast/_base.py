@@ -1,0 +1,211 @@
+"""The estimator contract every forecaster follows, and the grid forecast it returns.
+
+scikit-learn's contract (STYLE practice 2): ``__init__`` only stores keyword parameters;
+``fit(cube)`` learns from the cube's periods and returns ``self``, setting attributes that end in
+``_``; ``predict()`` returns a :class:`GridForecast` of expected counts per cell for the period after
+the fitted cube (``predict(cube)`` forecasts the period after a newer cube on the same cells with
+the fitted parameters); ``get_params()`` returns the parameters for run logs. Using an estimator
+before ``fit`` raises :class:`peelian.errors.NotFittedError`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from peelian.analysis.forecast._cube import CountCube
+from peelian.errors import NotFittedError, ParameterError, SchemaError
+
+__all__ = ["Forecaster", "GridForecast", "validate_params"]
+
+
+@dataclass(frozen=True, eq=False)
+class GridForecast:
+    """Expected event counts per cell for one period (the cells of the cube it came from)."""
+
+    model: str
+    period: pd.Period
+    expected: np.ndarray
+    cube: CountCube = field(repr=False)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        exp = np.asarray(self.expected, dtype=float)
+        if exp.shape != (self.cube.n_cells,) or not np.all(np.isfinite(exp)) or np.any(exp < 0):
+            raise SchemaError(
+                f"Forecast {self.model!r} must give one finite expected count >= 0 per cell."
+            )
+        object.__setattr__(self, "expected", exp)
+
+    @property
+    def density(self) -> np.ndarray:
+        """Expected events per km^2 of in-area cell (the ranking used to flag cells)."""
+        return self.expected / (self.cube.area / 1e6)
+
+    def rank(self) -> np.ndarray:
+        """1 = most expected events; ties broken by cell order (documented, deterministic)."""
+        order = np.lexsort((np.arange(self.cube.n_cells), -self.expected))
+        rank = np.empty(self.cube.n_cells, dtype=np.int64)
+        rank[order] = np.arange(1, self.cube.n_cells + 1)
+        return rank
+
+    def flagged(self, coverage: float) -> np.ndarray:
+        """Boolean mask of the top cells (by expected events) whose in-area area first reaches
+        ``coverage`` (a fraction, e.g. 0.05) of the total area."""
+        from peelian.analysis.forecast._metrics import flag_cells
+
+        return flag_cells(self.expected, self.cube.area, coverage)
+
+    def to_frame(self, coverage: float = 0.05) -> pd.DataFrame:
+        """cell_id, x, y, area_m2, predicted, rank, flagged (top ``coverage`` of the area)."""
+        return pd.DataFrame(
+            {
+                "cell_id": self.cube.cell_id,
+                "x": self.cube.x,
+                "y": self.cube.y,
+                "area_m2": self.cube.area,
+                "predicted": self.expected,
+                "rank": self.rank(),
+                "flagged": self.flagged(coverage),
+            }
+        )
+
+
+def validate_params(owner: str, constraints: dict[str, tuple[str, Any]], params: dict) -> None:
+    """Check parameters against declarative constraints (STYLE practice 4).
+
+    ``constraints`` maps a name to ``(kind, bound)``: ``("int>=", 1)``, ``("num>", 0)``,
+    ``("num>=", 0)``, ``("in", {...})``, ``("num_or_none>", 0)``.
+    """
+    for name, (kind, bound) in constraints.items():
+        value = params[name]
+        ok = True
+        if kind == "int>=":
+            ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
+            ok = ok and value >= bound
+            what = f"an integer >= {bound}"
+        elif kind in ("num>", "num>=", "num_or_none>"):
+            if kind == "num_or_none>" and value is None:
+                continue
+            ok = isinstance(value, int | float | np.number) and not isinstance(value, bool)
+            ok = ok and np.isfinite(value)
+            ok = ok and (value > bound if kind.endswith(">") else value >= bound)
+            what = f"a number {'>' if kind.endswith('>') else '>='} {bound}"
+            if kind == "num_or_none>":
+                what += " or None"
+        elif kind == "in":
+            ok = value in bound
+            what = f"one of {sorted(bound)}"
+        else:  # pragma: no cover - a programming error in a constraint table
+            raise ValueError(kind)
+        if not ok:
+            raise ParameterError(
+                f"The {name!r} parameter of {owner} must be {what}. Got {value!r}."
+            )
+
+
+class Forecaster(ABC):
+    """Base class: parameters, fitted-state checks and the common ``predict`` plumbing.
+
+    Subclasses define ``name``, ``_constraints``, ``_fit(cube)`` and ``_expected(cube)``.
+    """
+
+    name: ClassVar[str] = "forecaster"
+    _constraints: ClassVar[dict[str, tuple[str, Any]]] = {}
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters (for run logs and ``set_params``)."""
+        return {p: getattr(self, p) for p in self._param_names()}
+
+    def describe(self) -> dict[str, Any]:
+        """The model's name and parameters as plain JSON-able data (for run logs)."""
+
+        def plain(v: Any) -> Any:
+            if isinstance(v, Forecaster):
+                return v.describe()
+            if isinstance(v, list | tuple):
+                return [plain(x) for x in v]
+            return v
+
+        return {"model": self.name, "params": {k: plain(v) for k, v in self.get_params().items()}}
+
+    def set_params(self, **params: Any) -> Forecaster:
+        valid = set(self._param_names())
+        for key, value in params.items():
+            if key not in valid:
+                raise ParameterError(
+                    f"{type(self).__name__} has no parameter {key!r}.",
+                    f"Valid parameters: {', '.join(sorted(valid))}.",
+                )
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- contract -------------------------------------------------------------------------------
+    def fit(self, cube: CountCube) -> Forecaster:
+        """Learn from every period of ``cube``; returns ``self``."""
+        if not isinstance(cube, CountCube):
+            raise SchemaError(
+                f"{type(self).__name__}.fit needs a CountCube; got {type(cube).__name__}.",
+                "Build one with peelian.analysis.forecast.cube_from_counts.",
+            )
+        validate_params(type(self).__name__, self._constraints, self.get_params())
+        if cube.n_periods < self._min_periods():
+            raise SchemaError(
+                f"{type(self).__name__} needs at least {self._min_periods()} periods of data; "
+                f"the cube has {cube.n_periods}.",
+                "Load more history or choose a later forecast origin.",
+            )
+        self._fit(cube)
+        self.cube_ = cube
+        return self
+
+    def predict(self, cube: CountCube | None = None) -> GridForecast:
+        """Expected counts per cell for the period after ``cube`` (default: the fitted cube)."""
+        self._check_fitted()
+        cube = self.cube_ if cube is None else cube
+        if cube.n_cells != self.cube_.n_cells:
+            raise SchemaError(
+                f"The cube has {cube.n_cells} cells; the model was fitted on {self.cube_.n_cells}.",
+                "Predict on the same grid the model was fitted on.",
+            )
+        expected = np.clip(np.nan_to_num(self._expected(cube), nan=0.0), 0.0, None)
+        return GridForecast(
+            model=self.name,
+            period=cube.next_period,
+            expected=expected,
+            cube=cube,
+            params=self.describe()["params"],
+        )
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "cube_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet.",
+                "Call fit(cube) before predict().",
+            )
+
+    # -- to implement ---------------------------------------------------------------------------
+    def _min_periods(self) -> int:
+        return 1
+
+    @abstractmethod
+    def _fit(self, cube: CountCube) -> None:
+        """Learn from ``cube``; each forecaster sets its fitted ``*_`` attributes here."""
+
+    @abstractmethod
+    def _expected(self, cube: CountCube) -> np.ndarray:
+        """Expected counts per cell for the period after ``cube``'s last one."""

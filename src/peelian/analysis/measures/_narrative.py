@@ -1,0 +1,196 @@
+"""The sentence a performance report would print for each measure result.
+
+It never claims a change the statistics do not support: a change is called a rise or fall only
+when the decision p-value (BH-adjusted across areas at levels with more than one area) is below
+the significance level; otherwise it is "within normal variation". The decision p-value is the
+exact test's, widened by the area's dispersion where its monthly counts are over-dispersed
+("allowing for the usual month-to-month variation...", with both p-values and the widened
+rate-ratio interval). A missing baseline or incomplete period is said, with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from peelian.analysis.measures._series import month_index, month_label
+from peelian.analysis.stats import fmt_count, fmt_interval, fmt_p, fmt_pct
+
+__all__ = ["narrate_rows"]
+
+_LEVEL_WORD = {"csp": "community safety partnerships", "ward": "wards", "lsoa": "LSOAs"}
+
+
+def _place(level: str, name: object, code: str) -> str:
+    if level == "force":
+        return ""
+    label = name if isinstance(name, str) and name else code
+    if level == "ward":
+        return f" in {label} ward"
+    if level == "lsoa":
+        return f" in LSOA {label}"
+    return f" in {label}"
+
+
+def _long(month: str) -> str:
+    return month_label(month_index(month), "long")
+
+
+def _nan(x: object) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def narrate_rows(
+    values: pd.DataFrame,
+    family_size: pd.Series,
+    level: float = 0.95,
+    nouns: dict[str, tuple[str, str]] | None = None,
+) -> list[str]:
+    """One narrative per row of the engine's values frame (see module docstring); ``nouns``
+    maps a measure to its [singular, plural] noun."""
+    out: list[str] = []
+    alpha = 1 - level
+    lvl = f"{level:.0%}"
+    cols = [
+        "measure",
+        "label",
+        "area_level",
+        "area_name",
+        "area_code",
+        "period_end",
+        "current",
+        "comparison",
+        "compared_with",
+        "baseline_period_end",
+        "change",
+        "change_pct",
+        "rate_ratio",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "p_adjusted",
+        "dispersion",
+        "p_value_adjusted",
+        "ci_low_adjusted",
+        "ci_high_adjusted",
+        "current_ci_low",
+        "current_ci_high",
+        "comparison_ci_low",
+        "comparison_ci_high",
+        "direction_good",
+        "unit",
+        "rate_per_1000",
+        "harm",
+        "harm_comparison",
+        "harm_change_pct",
+        "spc_signal",
+        "note",
+        "trend_pct",
+        "trend_low",
+        "trend_high",
+        "trend_p_value",
+        "trend_model",
+    ]
+    fam = family_size.to_numpy()
+    from collections import namedtuple
+
+    row_t = namedtuple("row_t", cols)  # type: ignore[misc]
+    columns = [values[c].astype(object).tolist() for c in cols]
+    for i, r in enumerate(map(row_t._make, zip(*columns, strict=True))):
+        sing, plur = (nouns or {}).get(r.measure, (r.label.lower(), r.label.lower()))
+        place = _place(r.area_level, r.area_name, r.area_code)
+        period = f"the 12 months to {_long(r.period_end)}"
+        if _nan(r.current):
+            note = r.note or "the data do not cover the period"
+            out.append(f"No figure for {plur}{place} in {period}: {note}.")
+            continue
+        n = int(round(r.current))
+        verb, noun = ("was", sing) if n == 1 else ("were", plur)
+        s = f"There {verb} {fmt_count(n)} {noun}{place} in {period}"
+        if r.unit == "rate_per_1000" and not _nan(r.rate_per_1000):
+            s += f" ({r.rate_per_1000:.2f} per 1,000 residents)"
+        if r.compared_with == "none" or _nan(r.comparison):
+            note = f" ({r.note})" if r.note else ""
+            out.append(f"{s}. There is no comparison period in the data{note}.")
+            continue
+        comp = int(round(r.comparison))
+        if r.compared_with == "baseline":
+            when = f"the 12 months to {_long(r.baseline_period_end)}"
+        else:
+            prev_end = month_label(month_index(r.period_end) - 12, "long")
+            when = f"the previous 12 months (to {prev_end})"
+        s += f", compared with {fmt_count(comp)} in {when} ({fmt_pct(r.change_pct)})."
+        adj = r.p_adjusted if fam[i] > 1 else None
+        wider = not _nan(r.dispersion) and r.dispersion > 1 and not _nan(r.p_value_adjusted)
+        p_dec = r.p_value_adjusted if wider else r.p_value
+        decide = adj if adj is not None and not _nan(adj) else p_dec
+        if _nan(decide) or decide >= alpha or r.change == 0:
+            verdict = "this is within normal variation"
+        else:
+            way = "rise" if r.change > 0 else "fall"
+            good = (r.change < 0) == (r.direction_good == "down")
+            verdict = f"this is a statistically significant {way}, {'an improvement' if good else 'a deterioration'}"
+        if wider:
+            verdict = f"Allowing for the usual month-to-month variation in {plur}{place}, {verdict}"
+            stats_txt = (
+                f"{fmt_p(r.p_value_adjusted)} allowing for that variation, which is "
+                f"{r.dispersion:.1f} times what chance alone gives; exact Poisson test "
+                f"{fmt_p(r.p_value)}"
+            )
+        else:
+            verdict = verdict[0].upper() + verdict[1:]
+            stats_txt = f"exact test {fmt_p(r.p_value)}"
+        if adj is not None and not _nan(adj):
+            stats_txt += (
+                f", {fmt_p(adj).replace('p ', '', 1).lstrip('= ')} after adjusting for "
+                f"{fam[i]} {_LEVEL_WORD.get(r.area_level, 'areas')}"
+            )
+        lo_rr, hi_rr = (r.ci_low_adjusted, r.ci_high_adjusted) if wider else (r.ci_low, r.ci_high)
+        if (
+            not _nan(r.rate_ratio)
+            and not _nan(lo_rr)
+            and (wider or (not _nan(decide) and decide < alpha))
+        ):
+            hi = "inf" if math.isinf(hi_rr) else f"{hi_rr:.2f}"
+            stats_txt += f"; rate ratio {r.rate_ratio:.2f}, {lvl} CI {lo_rr:.2f}-{hi}"
+        if not wider:
+            stats_txt += (
+                f"; {lvl} intervals {fmt_interval(r.current_ci_low, r.current_ci_high)} and "
+                f"{fmt_interval(r.comparison_ci_low, r.comparison_ci_high)}"
+            )
+        s += f" {verdict} ({stats_txt})."
+        if not _nan(lo_rr) and (lo_rr <= 0 or hi_rr / lo_rr > 2):
+            hi = "inf" if math.isinf(hi_rr) else f"{hi_rr:.2f}"
+            why = (
+                "The numbers vary a lot from month to month, so only a large change could be "
+                "told from ordinary variation"
+                if wider
+                else "The numbers are small, so only a large change could be told from chance"
+            )
+            s += f" {why} (the rate ratio's {lvl} interval is {lo_rr:.2f}-{hi})."
+        if r.unit == "cchi_harm" and not _nan(r.harm):
+            s += (
+                f" Harm-weighted (Cambridge Crime Harm Index): {fmt_count(round(r.harm))} days, "
+                f"compared with {fmt_count(round(r.harm_comparison))} "
+                f"({fmt_pct(r.harm_change_pct)}); the test above is on counts."
+            )
+        if r.compared_with != "baseline" and r.note:
+            s += f" No comparison with the baseline: {r.note}."
+        if isinstance(r.spc_signal, str) and r.spc_signal not in ("none", "not assessed", ""):
+            s += f" Control chart: {r.spc_signal}."
+        if isinstance(r.trend_model, str) and r.trend_model and not _nan(r.trend_p_value):
+            if r.trend_p_value < alpha:
+                way = "rising" if r.trend_pct > 0 else "falling"
+                s += (
+                    f" The {'seasonally adjusted ' if 'seasonal' in r.trend_model else ''}trend is {way} "
+                    f"({r.trend_pct:+.1f}% a year, {lvl} CI {r.trend_low:+.1f}% to {r.trend_high:+.1f}%, "
+                    f"{fmt_p(r.trend_p_value)})."
+                )
+            else:
+                s += (
+                    f" There is no significant {'seasonally adjusted ' if 'seasonal' in r.trend_model else ''}trend "
+                    f"({fmt_p(r.trend_p_value)})."
+                )
+        out.append(s)
+    return out

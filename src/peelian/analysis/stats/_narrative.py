@@ -1,0 +1,107 @@
+"""Plain-English wording shared by the statistics and the measures: numbers, p-values and
+intervals as a performance report prints them, and verdicts that never claim a change the test
+does not support."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from peelian.analysis.stats._poisson import CountComparison
+
+__all__ = ["fmt_count", "fmt_interval", "fmt_p", "fmt_pct", "narrate_comparison", "verdict"]
+
+
+def fmt_count(x: float) -> str:
+    """Whole numbers with thousands separators; non-integers to 1 decimal."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+
+
+def fmt_bound(x: float) -> str:
+    if math.isinf(x):
+        return "inf"
+    return f"{x:,.1f}" if abs(x) < 100 else f"{x:,.0f}"
+
+
+def fmt_interval(low: float, high: float) -> str:
+    """``6.9-22.2`` (1 decimal below 100, whole numbers above)."""
+    return f"{fmt_bound(low)}-{fmt_bound(high)}"
+
+
+def fmt_p(p: float) -> str:
+    """``p = 0.47``, ``p = 0.012``, ``p < 0.001``."""
+    if p is None or math.isnan(p):
+        return "p n/a"
+    if p < 0.001:
+        return "p < 0.001"
+    if p < 0.01:
+        return f"p = {p:.3f}"
+    if p >= 0.995:
+        return "p = 1.00"
+    return f"p = {p:.2f}" if p >= 0.1 else f"p = {p:.3f}"
+
+
+def fmt_pct(pct: float | None) -> str:
+    """``-28%``, ``+5%``, ``no change`` (rounded half away from zero)."""
+    if pct is None or math.isnan(pct) or math.isinf(pct):
+        return "n/a"
+    r = math.copysign(math.floor(abs(pct) + 0.5), pct)
+    return "no change" if r == 0 else f"{r:+.0f}%"
+
+
+def verdict(p: float, change: float, alpha: float = 0.05, adjusted_p: float | None = None) -> str:
+    """ "within normal variation" unless the (adjusted, when given) p-value is below alpha."""
+    decide = adjusted_p if adjusted_p is not None and not math.isnan(adjusted_p) else p
+    if decide is None or math.isnan(decide) or decide >= alpha or change == 0:
+        return "This is within normal variation"
+    return f"This is a statistically significant {'rise' if change > 0 else 'fall'}"
+
+
+def narrate_comparison(
+    c: CountComparison, label_a: str = "the first period", label_b: str = "the second"
+) -> str:
+    """One sentence for :func:`~peelian.analysis.stats.compare_counts`."""
+    equal = c.exposure_a == c.exposure_b
+    rates = (
+        ""
+        if equal
+        else (
+            f" (rates {c.a / c.exposure_a:.3g} and {c.b / c.exposure_b:.3g} per unit of exposure)"
+        )
+    )
+    head = (
+        f"{fmt_count(c.a)} in {label_a} compared with {fmt_count(c.b)} in {label_b}"
+        f"{rates} ({fmt_pct(c.change_pct)})."
+    )
+    ratio = ""
+    ci = c.ci_ratio_adjusted if c.widened else c.ci_ratio
+    if c.rate_ratio is not None and ci is not None:
+        hi = "inf" if ci[1] is None else f"{ci[1]:.2f}"
+        ratio = f"; rate ratio {c.rate_ratio:.2f}, {c.level:.0%} CI {ci[0]:.2f}-{hi}"
+    change = c.change if equal else (c.rate_ratio or 1) - 1
+    said = verdict(c.decision_p, change, 1 - c.level)
+    if c.widened:
+        said = said[0].lower() + said[1:]
+        tail = (
+            f" Allowing for the usual month-to-month variation (dispersion {c.dispersion:.1f}), "
+            f"{said} ({fmt_p(c.decision_p)} allowing for it; exact Poisson test "
+            f"{fmt_p(c.p_value)}{ratio})."
+        )
+    else:
+        tail = (
+            f" {said} (exact test {fmt_p(c.p_value)}{ratio}; {c.level:.0%} intervals "
+            f"{fmt_interval(*c.ci_a)} and {fmt_interval(*c.ci_b)})."
+        )
+    small = ""
+    wide = ci is not None and (ci[1] is None or ci[0] <= 0 or ci[1] / ci[0] > 2)
+    if c.widened and wide:
+        small = (
+            " The numbers vary a lot from month to month, so only a large change could be told"
+            " from ordinary variation."
+        )
+    elif c.a + c.b < 20 or wide:
+        small = " The numbers are small, so only a large change could be told from chance."
+    return head[0].upper() + head[1:] + tail + small

@@ -1,0 +1,95 @@
+"""``peelian users``: add, list and remove dashboard users."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from peelian.cli._common import DbOption, JsonOption, console, handle_errors, print_json, store_for
+from peelian.errors import ParameterError
+
+__all__ = ["register"]
+
+users_app = typer.Typer(help="Dashboard users and their roles.", no_args_is_help=True)
+
+
+@users_app.command("add")
+@handle_errors
+def add(
+    username: Annotated[str, typer.Argument(help="The login name.")],
+    role: Annotated[str, typer.Option("--role", help="viewer, analyst or admin.")] = "viewer",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a user (the password is asked for, or read from stdin with --password-stdin)."""
+    from peelian.data.users import add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise ParameterError("No password was given.", "Pipe one in with --password-stdin.")
+    user = add_user(store_for(db), username, password, role, actor="cli")
+    if as_json:
+        print_json({"username": user.username, "role": user.role})
+    else:
+        console.print(f"Added {user.username} ({user.role}).")
+
+
+@users_app.command("list")
+@handle_errors
+def list_(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List users with their roles and last login."""
+    from peelian.data.users import list_users
+
+    users = list_users(store_for(db))
+    rows = [
+        {
+            "username": u.username,
+            "role": u.role,
+            "enabled": u.enabled,
+            "created_at": u.created_at,
+            "last_login_at": u.last_login_at,
+        }
+        for u in users
+    ]
+    if as_json:
+        print_json({"users": rows})
+        return
+    table = Table("username", "role", "created (UTC)", "last login (UTC)")
+    for r in rows:
+        table.add_row(
+            r["username"],
+            r["role"],
+            f"{r['created_at']:%Y-%m-%d %H:%M}",
+            f"{r['last_login_at']:%Y-%m-%d %H:%M}" if r["last_login_at"] else "never",
+        )
+    console.print(table)
+
+
+@users_app.command("remove")
+@handle_errors
+def remove(
+    username: Annotated[str, typer.Argument(help="The login name.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove a user (their sessions stop working)."""
+    from peelian.data.users import remove_user
+
+    remove_user(store_for(db), username, actor="cli")
+    if as_json:
+        print_json({"removed": username})
+    else:
+        console.print(f"Removed {username}.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(users_app, name="users")

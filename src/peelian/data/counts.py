@@ -1,0 +1,328 @@
+"""The aggregates the measures engine needs, read from the store with SQL.
+
+- :func:`policeuk_counts` -- monthly counts per LSOA (with its vintage) per police.uk category
+  from ``events`` (one GROUP BY; unlocated rows kept with a null LSOA).
+- :func:`force_measure_frame` -- force occurrences for the offence sets: aggregated per month,
+  LSOA, Home Office code and flag set in SQL, or one row per crime (with involvements) when a
+  set needs the people involved (age, sex).
+- :func:`source_months` -- the months each source has data for (so a window counts only when
+  its source covers it).
+- :func:`measure_areas` -- the areas hierarchy (every level, no geometry) with populations, and
+  the ONS LSOA 2011 -> 2021 lookup.
+- :func:`population_by_year` -- residents per area and calendar year (summed over ages), for
+  u-charts whose exposure changes from year to year.
+- :func:`external_series` / :func:`save_external_series` -- partner-supplied monthly series
+  (e.g. hospital admissions), kept as persisted results of kind ``external_series``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from peelian.data.ingest.batch import QuarantinedRow, open_batch
+from peelian.data.results import latest_result, list_results, save_result
+from peelian.data.store import Store
+from peelian.data.tables import area_population, areas, events, lsoa_lookup, occurrences
+from peelian.data.tables.surveys import survey_responses
+from peelian.errors import IngestError, NotFoundError, SchemaError
+from peelian.offences import BOOLEAN_FLAG_COLUMNS
+
+__all__ = [
+    "EXTERNAL_KIND",
+    "external_series",
+    "import_external_series",
+    "force_measure_frame",
+    "measure_areas",
+    "policeuk_counts",
+    "population_by_year",
+    "save_external_series",
+    "source_months",
+]
+
+EXTERNAL_KIND = "external_series"
+_FLAGS = BOOLEAN_FLAG_COLUMNS
+
+
+def policeuk_counts(
+    store: Store,
+    *,
+    force: str | None = None,
+    month_from: str | None = None,
+    month_to: str | None = None,
+) -> pd.DataFrame:
+    """month, lsoa_code, lsoa_vintage, category, n -- street crimes and ASB per LSOA and month."""
+    n = func.count().label("n")
+    q = select(events.c.month, events.c.lsoa_code, events.c.lsoa_vintage, events.c.category, n)
+    if force:
+        q = q.where(events.c.force == force)
+    if month_from:
+        q = q.where(events.c.month >= month_from)
+    if month_to:
+        q = q.where(events.c.month <= month_to)
+    q = q.group_by(events.c.month, events.c.lsoa_code, events.c.lsoa_vintage, events.c.category)
+    frame = store.read_frame(q)
+    frame["n"] = frame["n"].astype("int64")
+    return frame
+
+
+def source_months(store: Store, *, force: str | None = None) -> dict[str, list[str]]:
+    """{"policeuk": months in events, "force": months in occurrences, "survey": months with
+    survey responses} (only sources that have data)."""
+    out: dict[str, list[str]] = {}
+    q = select(events.c.month).distinct()
+    if force:
+        q = q.where(events.c.force == force)
+    months = sorted(store.read_frame(q)["month"].astype(str))
+    if months:
+        out["policeuk"] = months
+    fm = sorted(store.read_frame(select(occurrences.c.month).distinct())["month"].astype(str))
+    if fm:
+        # a force extract covers every month from its first to its last record
+        out["force"] = [str(x) for x in pd.period_range(fm[0], fm[-1], freq="M")]
+    sm = store.read_frame(select(survey_responses.c.month).distinct())["month"].dropna()
+    if len(sm):
+        out["survey"] = sorted(sm.astype(str))
+    return out
+
+
+def force_measure_frame(
+    store: Store, *, needs_people: bool = False, force: str | None = None
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Force occurrences for :func:`peelian.analysis.measures.measure_counts`.
+
+    Without ``needs_people``: one row per (month, LSOA, HO code, police.uk category, flags) with
+    the count ``n`` (a SQL GROUP BY). With it: one row per crime and the involvements frame.
+    Returns ``(None, None)`` when no force records are loaded.
+    """
+    occ = occurrences
+    with store.engine.connect() as conn:
+        if conn.execute(select(func.count()).select_from(occ)).scalar_one() == 0:
+            return None, None
+    if needs_people:
+        from peelian.data.force_frames import load_involvements, load_occurrences
+
+        frame = load_occurrences(store, force=force)
+        return frame, load_involvements(store, force=force)
+    keys = [
+        occ.c.month,
+        occ.c.lsoa_code,
+        occ.c.ho_code,
+        occ.c.policeuk_category,
+        occ.c.hate_strands,
+        *[occ.c[f] for f in _FLAGS],
+    ]
+    q = select(*keys, func.count().label("n"))
+    if force:
+        q = q.where(occ.c.force == force)
+    frame = store.read_frame(q.group_by(*keys))
+    frame["n"] = frame["n"].astype("int64")
+    for f in _FLAGS:
+        frame[f] = frame[f].astype("boolean")
+    return frame, None
+
+
+def measure_areas(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(areas, lookup): every area (code, level, name, parent_code, ward_code, csp_code,
+    force_code, population) and the LSOA 2011 -> 2021 lookup."""
+    cols = [
+        areas.c[c]
+        for c in (
+            "code",
+            "level",
+            "name",
+            "parent_code",
+            "ward_code",
+            "csp_code",
+            "force_code",
+            "population",
+        )
+    ]
+    frame = store.read_frame(select(*cols).order_by(areas.c.level, areas.c.code))
+    if frame.empty:
+        raise NotFoundError(
+            "No areas are loaded, so measures cannot be placed in CSPs, wards and LSOAs.",
+            "Run `peelian areas load` (or `peelian demo`) first.",
+        )
+    frame["population"] = pd.to_numeric(frame["population"], errors="coerce").astype(float)
+    lookup = store.read_frame(
+        select(lsoa_lookup.c.lsoa11_code, lsoa_lookup.c.lsoa21_code, lsoa_lookup.c.change_code)
+    )
+    return frame, lookup
+
+
+def population_by_year(store: Store) -> pd.DataFrame:
+    """level, code, year, population: the published residents of each area in each year (the
+    single-year-of-age table summed), empty when no population by age has been loaded."""
+    ap = area_population
+    q = select(
+        ap.c.level, ap.c.code, ap.c.year, func.sum(ap.c.population).label("population")
+    ).group_by(ap.c.level, ap.c.code, ap.c.year)
+    frame = store.read_frame(q)
+    frame["year"] = pd.to_numeric(frame["year"]).astype("int64")
+    frame["population"] = pd.to_numeric(frame["population"]).astype(float)
+    return frame
+
+
+def save_external_series(store: Store, name: str, frame: pd.DataFrame, *, source: str) -> int:
+    """Persist a partner-supplied monthly series (series, area_level, area_code, month, value)."""
+    need = {"series", "area_level", "area_code", "month", "value"}
+    if not need <= set(frame.columns):
+        raise SchemaError(f"An external series needs the columns {sorted(need)}.")
+    return save_result(
+        store,
+        EXTERNAL_KIND,
+        name,
+        {"series": frame},
+        params={"source": source},
+        summary={"rows": len(frame)},
+        keep=3,
+    )
+
+
+def external_series(store: Store) -> pd.DataFrame | None:
+    """Every imported external series (the newest import of each), or ``None``."""
+    runs = list_results(store, EXTERNAL_KIND)
+    if runs.empty:
+        return None
+    parts: list[pd.DataFrame] = []
+    for name in runs["name"].unique():
+        parts.append(latest_result(store, EXTERNAL_KIND, str(name)).frames["series"])
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def import_external_series(
+    store: Store,
+    path: str | Path,
+    *,
+    series: str | None = None,
+    area_code: str | None = None,
+    command: str | None = None,
+) -> dict[str, Any]:
+    """Import a partner's monthly series CSV (columns month, value and optionally series,
+    area_code, area_level) with reconciliation: bad rows (bad_month, bad_value, no_series,
+    duplicate_month) are quarantined with their reason; good rows are saved as the newest
+    ``external_series`` result of each series name. Returns the batch report."""
+    p = Path(path)
+    if not p.is_file():
+        raise NotFoundError(f"Series file {p} does not exist.", "Check the path.")
+    data = p.read_bytes()
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    except Exception as exc:
+        raise IngestError(f"{p} is not a readable CSV ({exc}).", "Export it as UTF-8 CSV.") from exc
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if not {"month", "value"} <= set(frame.columns):
+        raise IngestError(
+            f"{p.name} needs the columns month and value (got {', '.join(frame.columns)}).",
+            "See docs/guide/measures.md, section External series.",
+        )
+    if series is None and "series" not in frame.columns:
+        raise IngestError(f"{p.name} has no series column.", "Name the series with --series NAME.")
+    default_area = area_code or _force_code(store)
+    good: list[dict[str, Any]] = []
+    bad: list[QuarantinedRow] = []
+    seen: set[tuple[str, str, str]] = set()
+    for i, row in enumerate(frame.to_dict("records"), start=1):
+        raw = ",".join(str(v) for v in row.values())
+        name = (row.get("series") or series or "").strip()
+        month = str(row["month"]).strip()[:7]
+        code = (row.get("area_code") or default_area or "").strip()
+        level = (row.get("area_level") or "force").strip() or "force"
+        if not name:
+            bad.append(QuarantinedRow(i, "no_series", "No series name.", raw))
+            continue
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+            bad.append(
+                QuarantinedRow(i, "bad_month", f"Month {row['month']!r} is not YYYY-MM.", raw)
+            )
+            continue
+        try:
+            value = float(str(row["value"]).replace(",", ""))
+        except ValueError:
+            value = float("nan")
+        if not (value >= 0):
+            bad.append(
+                QuarantinedRow(i, "bad_value", f"Value {row['value']!r} is not a number >= 0.", raw)
+            )
+            continue
+        if level not in ("force", "csp"):
+            bad.append(
+                QuarantinedRow(
+                    i, "bad_area_level", f"Area level {level!r} is not force or csp.", raw
+                )
+            )
+            continue
+        key = (name, code, month)
+        if key in seen:
+            bad.append(
+                QuarantinedRow(i, "duplicate_month", f"{name} {code} {month} appears twice.", raw)
+            )
+            continue
+        seen.add(key)
+        good.append(
+            {"series": name, "area_level": level, "area_code": code, "month": month, "value": value}
+        )
+    sha = hashlib.sha256(data).hexdigest()
+    with open_batch(store, source="external", command=command) as batch:
+        rec = batch.add_file(str(p), "external_series", sha256=sha, size_bytes=len(data))
+        rec.quarantine(bad)
+        good_frame = pd.DataFrame(
+            good, columns=["series", "area_level", "area_code", "month", "value"]
+        )
+        runs = {}
+        for name, part in good_frame.groupby("series"):
+            runs[str(name)] = save_external_series_conn(batch.conn, str(name), part, source=str(p))
+        rec.finish(
+            rows_read=len(frame),
+            rows_stored=len(good_frame),
+            action="loaded",
+            extra={"series": sorted(runs), "months": int(good_frame["month"].nunique())},
+        )
+        return batch.report
+
+
+def save_external_series_conn(conn: Any, name: str, frame: pd.DataFrame, *, source: str) -> int:
+    """:func:`save_external_series` inside an open transaction (the import's batch)."""
+    import datetime as dt
+
+    from sqlalchemy import insert
+
+    from peelian import __version__
+    from peelian.data.results import _to_parquet
+    from peelian.data.tables import analysis_frames, analysis_runs
+
+    run_id = conn.execute(
+        insert(analysis_runs).returning(analysis_runs.c.id),
+        {
+            "kind": EXTERNAL_KIND,
+            "name": name,
+            "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            "params": {"source": source},
+            "summary": {"rows": len(frame)},
+            "peelian_version": __version__,
+        },
+    ).scalar_one()
+    conn.execute(
+        insert(analysis_frames),
+        [
+            {
+                "run_id": run_id,
+                "part": "series",
+                "n_rows": len(frame),
+                "payload": _to_parquet(frame.reset_index(drop=True)),
+            }
+        ],
+    )
+    return int(run_id)
+
+
+def _force_code(store: Store) -> str | None:
+    frame = store.read_frame(select(areas.c.code).where(areas.c.level == "force"))
+    return str(frame["code"].iloc[0]) if len(frame) == 1 else None

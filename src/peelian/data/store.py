@@ -1,0 +1,190 @@
+"""The store: one SQLAlchemy 2 Core schema on SQLite (embedded default) or PostgreSQL.
+
+Open it with :func:`open_store` (nothing connects at import time)::
+
+    store = open_store("sqlite:///.peelian/peelian.sqlite")
+    with store.begin() as conn:           # one transaction; rolled back on any error
+        conn.execute(...)
+    frame = store.read_frame(select(events).where(events.c.month == "2021-08"))
+
+A new, empty database is initialised to the newest schema on first use. A database with an
+older schema is refused with :class:`~peelian.errors.SchemaOutdatedError` until
+``peelian db upgrade`` (:meth:`Store.upgrade`) is run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.sql import Executable
+
+from peelian.config import normalise_database_url
+from peelian.data.tables import metadata
+from peelian.errors import SchemaOutdatedError, StoreError
+
+__all__ = ["Store", "open_store", "redact_url"]
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (for messages and logs)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # pragma: no cover - a malformed URL is reported as given
+        return url
+
+
+def _alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    script_location = resources.files("peelian.data") / "migrations"
+    cfg.set_main_option("script_location", str(script_location))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest schema revision this version of peelian knows."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships migrations
+        raise StoreError("peelian's migrations are missing from the installed package.")
+    return head
+
+
+class Store:
+    """A handle on one peelian database. Create with :func:`open_store`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- identity -----------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return redact_url(self.engine.url.render_as_string(hide_password=False))
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    # -- schema -------------------------------------------------------------------------------
+    def current_revision(self) -> str | None:
+        """The schema revision recorded in the database (``None`` for an empty database)."""
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+    def is_empty(self) -> bool:
+        with self.engine.connect() as conn:
+            names = set(inspect(conn).get_table_names())
+        return not (names & set(metadata.tables))
+
+    def upgrade(self, revision: str = "head") -> tuple[str | None, str]:
+        """Upgrade the schema to ``revision``; returns ``(from, to)`` revisions."""
+        from alembic import command
+
+        before = self.current_revision()
+        with self.engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), revision)
+        return before, self.current_revision() or revision
+
+    def check_schema(self) -> None:
+        """Raise :class:`SchemaOutdatedError` if the database is older than this peelian."""
+        current, head = self.current_revision(), head_revision()
+        if current != head:
+            raise SchemaOutdatedError(
+                f"The database at {self.url} has schema revision {current or 'none'} but this "
+                f"peelian needs {head}.",
+                "Run `peelian db upgrade` (back the database up first).",
+            )
+
+    def initialise(self) -> None:
+        """Create the newest schema in an empty database; check it in an existing one."""
+        if self.is_empty() and self.current_revision() is None:
+            self.upgrade()
+        else:
+            self.check_schema()
+
+    # -- access -------------------------------------------------------------------------------
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection in a transaction: committed on success, rolled back on any error."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(
+                f"The database at {self.url} failed: {exc.orig}",
+                "Check that it is reachable and not locked by another writer.",
+            ) from exc
+
+    def read_frame(
+        self, query: Executable | str, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
+        """Run a query and return its rows as a pandas DataFrame."""
+        stmt = text(query) if isinstance(query, str) else query
+        with self.engine.connect() as conn:
+            result = conn.execute(stmt, params or {})
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA cache_size=-200000")
+    cur.close()
+
+
+def open_store(url: str, *, initialise: bool = True) -> Store:
+    """Open the store at a SQLAlchemy URL.
+
+    ``sqlite:///path`` creates the file (and its folder) if needed; ``postgresql://...`` uses
+    psycopg 3. With ``initialise=True`` (the default) an empty database gets the newest schema and
+    an older one raises :class:`SchemaOutdatedError`; ``peelian db upgrade`` passes ``False``.
+    """
+    url = normalise_database_url(url)
+    try:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, future=True)
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, future=True, pool_pre_ping=True)
+        store = Store(engine)
+        if initialise:
+            store.initialise()
+        else:
+            with engine.connect():
+                pass
+        return store
+    except SchemaOutdatedError:
+        raise
+    except (SQLAlchemyError, OSError, ImportError) as exc:
+        raise StoreError(
+            f"Cannot open the database at {redact_url(url)}: {getattr(exc, 'orig', exc)}",
+            "Check the --db URL (or PEELIAN_DATABASE_URL) and that the server is running.",
+        ) from exc

@@ -1,0 +1,62 @@
+"""All peelian tables, on one ``metadata``.
+
+Each module holds the tables of one concern; importing this package registers them all, which
+is what Alembic and :func:`peelian.data.store.open_store` rely on.
+"""
+
+from __future__ import annotations
+
+from peelian.data.tables._meta import metadata
+from peelian.data.tables.areas import (
+    area_deprivation,
+    area_ethnicity,
+    area_population,
+    areas,
+    lsoa_lookup,
+)
+from peelian.data.tables.force import (
+    addresses,
+    force_outcomes,
+    intel_links,
+    investigation_events,
+    involvements,
+    missing_episodes,
+    occurrences,
+    persons,
+    victim_contacts,
+)
+from peelian.data.tables.ingest import ingest_batches, ingest_files, quarantine
+from peelian.data.tables.policeuk import events, outcomes, stops
+from peelian.data.tables.results import analysis_frames, analysis_runs
+from peelian.data.tables.surveys import survey_responses
+from peelian.data.tables.users import audit_log, login_attempts, users
+
+__all__ = [
+    "addresses",
+    "analysis_frames",
+    "analysis_runs",
+    "area_deprivation",
+    "area_ethnicity",
+    "area_population",
+    "areas",
+    "audit_log",
+    "events",
+    "force_outcomes",
+    "ingest_batches",
+    "ingest_files",
+    "intel_links",
+    "investigation_events",
+    "involvements",
+    "login_attempts",
+    "lsoa_lookup",
+    "metadata",
+    "missing_episodes",
+    "occurrences",
+    "outcomes",
+    "persons",
+    "quarantine",
+    "stops",
+    "survey_responses",
+    "users",
+    "victim_contacts",
+]

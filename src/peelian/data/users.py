@@ -1,0 +1,312 @@
+"""Dashboard users: add, verify, list and remove them; record login attempts and the audit log.
+
+Passwords are hashed with argon2id (argon2-cffi's ``PasswordHasher`` with its RFC 9106 "low
+memory" defaults); the plain password is never stored or logged. Roles:
+
+- ``viewer``: reads the dashboard pages and the aggregate JSON API;
+- ``analyst``: also downloads exports (CSV/GeoJSON), the report, and sees quarantined rows;
+- ``admin``: also manages users and reads the audit log.
+
+    add_user(store, "inspector.jones", "a long passphrase", "analyst")
+    user = verify_user(store, "inspector.jones", "a long passphrase")   # User or AuthError
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from peelian.data.store import Store
+from peelian.data.tables import audit_log, login_attempts, users
+from peelian.errors import AuthError, NotFoundError, ParameterError
+
+__all__ = [
+    "DEMO_USERNAME",
+    "MIN_PASSWORD_LENGTH",
+    "ROLES",
+    "User",
+    "add_user",
+    "audit",
+    "ensure_demo_user",
+    "get_user",
+    "list_audit",
+    "list_users",
+    "recent_failures",
+    "record_login_attempt",
+    "remove_user",
+    "role_allows",
+    "set_password",
+    "verify_user",
+]
+
+#: Roles in increasing order of permission.
+ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
+MIN_PASSWORD_LENGTH = 10
+DEMO_USERNAME = "demo"
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
+_HASHER = PasswordHasher()
+#: A hash of a random password, verified against when the user does not exist, so a login with
+#: an unknown username takes as long as one with a wrong password (no user enumeration by timing).
+_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class User:
+    """A dashboard user (never carries the password hash out of this module)."""
+
+    id: int
+    username: str
+    role: str
+    enabled: bool
+    created_at: dt.datetime
+    last_login_at: dt.datetime | None
+
+    def allows(self, role: str) -> bool:
+        """True if this user's role is at least ``role``."""
+        return role_allows(self.role, role)
+
+
+def role_allows(have: str, need: str) -> bool:
+    """True if role ``have`` includes the permissions of role ``need``."""
+    return ROLES.index(have) >= ROLES.index(need)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ParameterError(
+            f"The role must be one of {', '.join(ROLES)}. Got {role!r}.",
+            "viewer reads, analyst also exports and downloads reports, admin manages users.",
+        )
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ParameterError(
+            f"The password is too short ({len(password)} characters); "
+            f"at least {MIN_PASSWORD_LENGTH} are needed.",
+            "Use a passphrase of several words.",
+        )
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=int(row.id),
+        username=row.username,
+        role=row.role,
+        enabled=bool(row.enabled),
+        created_at=row.created_at,
+        last_login_at=row.last_login_at,
+    )
+
+
+def add_user(
+    store: Store, username: str, password: str, role: str, *, actor: str | None = None
+) -> User:
+    """Create a user with an argon2id password hash; :class:`ParameterError` if it exists."""
+    if not _USERNAME.match(username or ""):
+        raise ParameterError(
+            f"The username {username!r} is not valid.",
+            "Use 2-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit.",
+        )
+    _check_role(role)
+    _check_password(password)
+    now = _now()
+    try:
+        with store.begin() as conn:
+            conn.execute(
+                insert(users),
+                {
+                    "username": username,
+                    "password_hash": _HASHER.hash(password),
+                    "role": role,
+                    "enabled": True,
+                    "created_at": now,
+                },
+            )
+            _audit(conn, actor, "user.add", username, None, {"role": role})
+    except IntegrityError as exc:
+        raise ParameterError(
+            f"A user named {username!r} already exists.",
+            "Choose another name, or remove the user first with `peelian users remove`.",
+        ) from exc
+    return get_user(store, username)
+
+
+def get_user(store: Store, username: str) -> User:
+    """The user named ``username``; :class:`NotFoundError` if there is none."""
+    with store.engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).first()
+    if row is None:
+        raise NotFoundError(
+            f"There is no user named {username!r}.", "List users with `peelian users list`."
+        )
+    return _user(row)
+
+
+def list_users(store: Store) -> list[User]:
+    """All users, by username."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(users).order_by(users.c.username)).all()
+    return [_user(r) for r in rows]
+
+
+def remove_user(store: Store, username: str, *, actor: str | None = None) -> None:
+    """Delete a user (their open sessions stop working at their next request)."""
+    with store.begin() as conn:
+        n = conn.execute(delete(users).where(users.c.username == username)).rowcount
+        if not n:
+            raise NotFoundError(
+                f"There is no user named {username!r}.", "List users with `peelian users list`."
+            )
+        _audit(conn, actor, "user.remove", username, None, None)
+
+
+def set_password(store: Store, username: str, password: str, *, actor: str | None = None) -> None:
+    """Replace a user's password."""
+    _check_password(password)
+    with store.begin() as conn:
+        n = conn.execute(
+            update(users)
+            .where(users.c.username == username)
+            .values(password_hash=_HASHER.hash(password))
+        ).rowcount
+        if not n:
+            raise NotFoundError(f"There is no user named {username!r}.")
+        _audit(conn, actor, "user.password", username, None, None)
+
+
+def verify_user(store: Store, username: str, password: str, *, ip: str = "-") -> User:
+    """The user if ``password`` is theirs, else :class:`AuthError` (the same message whether the
+    user exists or not). Records the attempt (for rate limiting) and, on success, the login."""
+    with store.engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).first()
+    ok = False
+    try:
+        ok = _HASHER.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    ok = ok and row is not None and bool(row.enabled)
+    now = _now()
+    with store.begin() as conn:
+        conn.execute(
+            insert(login_attempts),
+            {"username": username[:64], "ip": ip[:64], "at": now, "success": ok},
+        )
+        if ok:
+            conn.execute(update(users).where(users.c.id == row.id).values(last_login_at=now))
+            if _HASHER.check_needs_rehash(row.password_hash):
+                conn.execute(
+                    update(users)
+                    .where(users.c.id == row.id)
+                    .values(password_hash=_HASHER.hash(password))
+                )
+        _audit(conn, username[:64], "login" if ok else "login.failed", None, ip, None)
+    if not ok:
+        raise AuthError(
+            "The username or password is not right.",
+            "Check both and try again; ask an admin to reset a forgotten password.",
+        )
+    return get_user(store, username)
+
+
+def record_login_attempt(store: Store, username: str, ip: str, success: bool) -> None:
+    """Record a login attempt (``verify_user`` does this itself)."""
+    with store.begin() as conn:
+        conn.execute(
+            insert(login_attempts),
+            {"username": username[:64], "ip": ip[:64], "at": _now(), "success": success},
+        )
+
+
+def recent_failures(store: Store, username: str, ip: str, window: dt.timedelta) -> int:
+    """Failed logins for this username from this IP within ``window`` since the last success."""
+    since = _now() - window
+    with store.engine.connect() as conn:
+        last_ok = conn.execute(
+            select(func.max(login_attempts.c.at)).where(
+                login_attempts.c.username == username[:64],
+                login_attempts.c.ip == ip[:64],
+                login_attempts.c.success.is_(True),
+                login_attempts.c.at >= since,
+            )
+        ).scalar()
+        return int(
+            conn.execute(
+                select(func.count()).where(
+                    login_attempts.c.username == username[:64],
+                    login_attempts.c.ip == ip[:64],
+                    login_attempts.c.success.is_(False),
+                    login_attempts.c.at >= (last_ok or since),
+                )
+            ).scalar_one()
+        )
+
+
+def _audit(
+    conn: Any,
+    username: str | None,
+    action: str,
+    target: str | None,
+    ip: str | None,
+    detail: dict[str, Any] | None,
+) -> None:
+    conn.execute(
+        insert(audit_log),
+        {
+            "at": _now(),
+            "username": username,
+            "action": action,
+            "target": target,
+            "ip": ip,
+            "detail": detail,
+        },
+    )
+
+
+def audit(
+    store: Store,
+    username: str | None,
+    action: str,
+    *,
+    target: str | None = None,
+    ip: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one entry to the audit log (who did what, to what, from where)."""
+    with store.begin() as conn:
+        _audit(conn, username, action, target, ip, detail)
+
+
+def list_audit(store: Store, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """Audit entries, newest first."""
+    q = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
+    with store.engine.connect() as conn:
+        rows = conn.execute(q.limit(limit).offset(offset)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def ensure_demo_user(store: Store, *, password: str | None = None) -> tuple[str, str]:
+    """Create (or reset) the demo login, an admin named ``demo``; returns (username, password).
+
+    ``peelian demo`` calls this and prints the login. The password is random unless given.
+    """
+    password = password or secrets.token_urlsafe(12)
+    try:
+        get_user(store, DEMO_USERNAME)
+    except NotFoundError:
+        add_user(store, DEMO_USERNAME, password, "admin", actor="peelian demo")
+    else:
+        set_password(store, DEMO_USERNAME, password, actor="peelian demo")
+    return DEMO_USERNAME, password

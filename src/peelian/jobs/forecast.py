@@ -1,0 +1,507 @@
+"""Forecasting and Grip jobs: store -> count cube -> forecasters / patrol plan -> results.
+
+    run_backtest(store, crime_type="Burglary", test_from="2022-03", test_to="2022-08")
+    run_forecast(store, crime_type="Burglary")             # next month, best backtested model
+    run_grip_plan(store, weeks=4, hotspots=20, out="grip") # files + persisted plan
+
+Results (``peelian.data.results``): kind ``backtest`` (parts ``results``, ``summary``), kind
+``forecast`` (part ``cells``) under the crime type's slug, and kind ``grip_plan`` name ``grip``
+(parts ``hotspots``, ``visits``). Every automatic choice is recorded in the run's summary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from peelian.analysis.forecast import (
+    BacktestResult,
+    CountCube,
+    GridForecast,
+    backtest,
+    build_cube,
+    make_model,
+    make_models,
+)
+from peelian.analysis.grid import Grid, month_range, square_grid
+from peelian.analysis.grip import DEFAULT_PROFILE_NOTE, GripPlan, grip_plan
+from peelian.data.results import latest_result, save_result
+from peelian.data.store import Store
+from peelian.errors import EmptySelectionError, NotFoundError, ParameterError
+from peelian.jobs.hotspots import crime_slug, harm_weights, load_boundary, load_selection
+
+__all__ = [
+    "GRIP_FALLBACK_CATEGORY",
+    "cell_covariates",
+    "compute_backtest",
+    "compute_forecast",
+    "compute_grip_plan",
+    "forecast_cube",
+    "run_backtest",
+    "run_forecast",
+    "run_grip_plan",
+    "save_backtest",
+    "save_forecast",
+    "write_plan_files",
+]
+
+log = logging.getLogger("peelian.jobs.forecast")
+
+#: police.uk category used for Grip when there are no force records.
+GRIP_FALLBACK_CATEGORY = "Violence and sexual offences"
+
+
+def cell_covariates(store: Store, grid: Grid) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Population and IMD score per cell from the loaded LSOAs.
+
+    Each cell takes the LSOA its centre falls in: population = the LSOA's population x (cell
+    in-area area / LSOA area), i.e. uniform density within an LSOA; ``imd_score`` = the LSOA's IMD
+    score. Cells whose centre is in no LSOA get NaN (the learned model handles missing values).
+    """
+    import geopandas as gpd
+
+    from peelian.data.geography import areas_frame
+
+    for level in ("lsoa21", "lsoa11"):
+        try:
+            lsoa = areas_frame(store, level, with_geometry=True)
+        except NotFoundError:
+            continue
+        if len(lsoa) == 0 or lsoa.geometry.isna().all():
+            continue
+        pts = gpd.GeoDataFrame(
+            {"i": np.arange(grid.n_cells)}, geometry=gpd.points_from_xy(grid.x, grid.y),
+            crs="EPSG:27700",
+        )  # fmt: skip
+        lsoa = lsoa[lsoa.geometry.notna()].reset_index(drop=True)
+        hit = gpd.sjoin(pts, lsoa[["population", "imd_score", "geometry"]], predicate="within")
+        hit = hit[~hit.index.duplicated()]
+        pop = np.full(grid.n_cells, np.nan)
+        imd = np.full(grid.n_cells, np.nan)
+        lsoa_area = lsoa.geometry.area.to_numpy()
+        j = hit["index_right"].to_numpy()
+        dens = pd.to_numeric(lsoa["population"], errors="coerce").to_numpy(float) / lsoa_area
+        pop[hit["i"].to_numpy()] = dens[j] * grid.area[hit["i"].to_numpy()]
+        imd[hit["i"].to_numpy()] = pd.to_numeric(lsoa["imd_score"], errors="coerce").to_numpy(
+            float
+        )[j]
+        info = {"level": level, "cells_with_lsoa": int(len(hit)),
+                "rule": "cell centre in LSOA; population spread uniformly over the LSOA"}  # fmt: skip
+        return {"population": pop, "imd_score": imd}, info
+    return {}, {"level": None, "rule": "no LSOAs loaded: no population or deprivation features"}
+
+
+def forecast_cube(
+    store: Store,
+    *,
+    crime_type: str,
+    cell_size: float = 250,
+    month_from: str | None = None,
+    month_to: str | None = None,
+    covariates: bool = True,
+) -> tuple[CountCube, Grid, dict[str, Any]]:
+    """The police.uk count cube of a crime type on a square grid over the force area, with CCHI
+    harm and (if areas are loaded) population and IMD per cell."""
+    events = load_selection(store, crime_type, month_from, month_to)
+    boundary, choices = load_boundary(store)
+    grid = square_grid(boundary, cell_size)
+    covs, cov_info = cell_covariates(store, grid) if covariates else ({}, {"level": None})
+    cube, report = build_cube(grid, events, harm_weights=harm_weights(), covariates=covs)
+    meta = {
+        "crime_type": crime_type,
+        "slug": crime_slug(crime_type),
+        "cell_size": float(cell_size),
+        "n_cells": grid.n_cells,
+        "area_km2": grid.total_area / 1e6,
+        "report": report,
+        "covariates": cov_info,
+        "choices": dict(choices, **grid.choices),
+    }
+    return cube, grid, meta
+
+
+def compute_backtest(
+    store: Store,
+    *,
+    crime_type: str,
+    test_from: str,
+    test_to: str,
+    cell_size: float = 250,
+    models: str | list[str] = "all",
+) -> tuple[BacktestResult, dict[str, Any]]:
+    """Rolling-origin backtest over the months ``test_from``..``test_to`` (see
+    :func:`peelian.analysis.forecast.backtest`); nothing is saved."""
+    months = month_range(test_from, test_to)
+    cube, _, meta = forecast_cube(store, crime_type=crime_type, cell_size=cell_size,
+                                  month_to=test_to)  # fmt: skip
+    have = {str(p) for p in cube.periods}
+    if missing := [m for m in months if m not in have]:
+        raise ParameterError(
+            f"The test months {missing[0]}..{missing[-1]} are not in the loaded data "
+            f"({cube.periods[0]} to {cube.periods[-1]}).",
+            "Choose test months inside the loaded data (`peelian info`).",
+        )
+    first = cube.index_of(months[0])
+    if first < 4:
+        raise ParameterError(
+            f"Only {first} months of history precede {months[0]}; the forecasters need at least 4.",
+            "Choose a later first test month or load more history.",
+        )
+    result = backtest(cube, make_models(models), months)
+    meta["best_model"] = result.best_model(5.0)
+    meta["timings"] = result.timings
+    meta["test_months"] = months
+    return result, meta
+
+
+def save_backtest(store: Store, result: BacktestResult, meta: dict[str, Any]) -> int:
+    results = result.results
+    return save_result(
+        store,
+        "backtest",
+        meta["slug"],
+        {"results": results, "summary": result.summary},
+        params=dict(result.params, crime_type=meta["crime_type"]),
+        summary={k: v for k, v in meta.items() if k != "slug"},
+    )
+
+
+def run_backtest(
+    store: Store,
+    *,
+    crime_type: str,
+    test_from: str,
+    test_to: str,
+    cell_size: float = 250,
+    models: str | list[str] = "all",
+) -> int:
+    """Backtest and persist (kind ``backtest``, name = crime slug); returns the run id."""
+    result, meta = compute_backtest(store, crime_type=crime_type, test_from=test_from,
+                                    test_to=test_to, cell_size=cell_size, models=models)  # fmt: skip
+    return save_backtest(store, result, meta)
+
+
+def _best_model(store: Store, slug: str) -> tuple[str, dict[str, Any]]:
+    try:
+        run = latest_result(store, "backtest", slug, parts=["summary"])
+    except NotFoundError:
+        rule = "no backtest saved for this crime type: the ensemble (peelian's default)"
+        return "ensemble", {"value": "ensemble", "rule": rule}
+    s = run.frames["summary"]
+    s = s[np.isclose(s["coverage"], 5.0)].sort_values("pai_mean", ascending=False)
+    name = str(s["model"].iloc[0])
+    rule = (
+        f"highest mean PAI at 5% of the area in backtest run {run.id} ({s['pai_mean'].iloc[0]:.2f})"
+    )
+    return name, {"value": name, "rule": rule}
+
+
+def compute_forecast(
+    store: Store,
+    *,
+    crime_type: str,
+    cell_size: float = 250,
+    model: str = "best",
+    month_to: str | None = None,
+) -> tuple[GridForecast, Grid, dict[str, Any]]:
+    """Fit ``model`` (a name, or ``best``: the best model of the latest saved backtest) on all
+    months up to ``month_to`` and forecast the next month."""
+    cube, grid, meta = forecast_cube(store, crime_type=crime_type, cell_size=cell_size,
+                                     month_to=month_to)  # fmt: skip
+    if model == "best":
+        model, choice = _best_model(store, meta["slug"])
+        meta["choices"]["model"] = choice
+    meta["model"] = model
+    fc = make_model(model).fit(cube).predict()
+    meta["month"] = str(fc.period)
+    return fc, grid, meta
+
+
+def save_forecast(
+    store: Store, fc: GridForecast, grid: Grid, meta: dict[str, Any], coverage: float = 5.0
+) -> int:
+    import geopandas as gpd
+
+    frame = fc.to_frame(coverage / 100)
+    cells = gpd.GeoDataFrame(
+        frame[["cell_id", "x", "y", "predicted", "rank", "flagged"]].assign(
+            area_m2=frame["area_m2"]
+        ),
+        geometry=grid.geometry,
+        crs="EPSG:27700",
+    )
+    return save_result(
+        store,
+        "forecast",
+        meta["slug"],
+        {"cells": cells},
+        params={
+            "model": meta["model"],
+            "params": fc.params,
+            "cell_size": meta["cell_size"],
+            "coverage": coverage,
+        },  # fmt: skip
+        summary={k: v for k, v in meta.items() if k != "slug"},
+    )
+
+
+def run_forecast(
+    store: Store,
+    *,
+    crime_type: str,
+    cell_size: float = 250,
+    model: str = "best",
+    coverage: float = 5.0,
+    month_to: str | None = None,
+) -> int:
+    """Forecast the next month and persist it (kind ``forecast``); returns the run id."""
+    fc, grid, meta = compute_forecast(store, crime_type=crime_type, cell_size=cell_size,
+                                      model=model, month_to=month_to)  # fmt: skip
+    return save_forecast(store, fc, grid, meta, coverage)
+
+
+# -- Grip ------------------------------------------------------------------------------------------
+def _grip_events(store: Store) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Serious violence for Grip: force records (public space, not domestic, serious-violence
+    set, CCHI by ONS subgroup), else police.uk violence (reported as the fallback)."""
+    from peelian.offences import cchi_weights, home_office_codes, offence_set
+
+    try:
+        from peelian.data.force_frames import load_occurrences
+
+        sv = offence_set("serious-violence")
+        occ = load_occurrences(store, codes=sv.codes)
+    except (NotFoundError, ImportError):
+        occ = pd.DataFrame()
+    if len(occ):
+        n_all = len(occ)
+        keep = (occ["public_space"] == True) & (occ["domestic_abuse"] != True)  # noqa: E712
+        occ = occ[keep.fillna(False).to_numpy(bool)].copy()
+        codes = home_office_codes().set_index("code")["ons_subgroup"]
+        w = cchi_weights("subgroup").set_index("ons_subgroup")["cchi_days"]
+        occ["harm"] = occ["ho_code"].map(codes).map(w).astype(float)
+        occ["time"] = occ["committed_from"].fillna(occ["reported_at"])
+        info = {
+            "source": "force records",
+            "selection": "serious-violence offence set, public_space = true, domestic_abuse "
+            "= false; harm = CCHI days by ONS subgroup",
+            "events_considered": n_all,
+            "events_selected": len(occ),
+            "unweighted": int(occ["harm"].isna().sum()),
+        }
+        occ["harm"] = occ["harm"].fillna(0.0)
+        return occ, info
+    events = load_selection(store, GRIP_FALLBACK_CATEGORY, None, None)
+    events = events.assign(harm=harm_weights().get(GRIP_FALLBACK_CATEGORY, 1.0), time=pd.NaT)
+    info = {
+        "source": "police.uk (fallback)",
+        "selection": f"police.uk category '{GRIP_FALLBACK_CATEGORY}' (no force records loaded): "
+        "includes domestic and private-space violence, which Grip would exclude",
+        "events_considered": len(events),
+        "events_selected": len(events),
+    }
+    return events, info
+
+
+def _area_codes(store: Store, grid: Grid, level: str) -> tuple[np.ndarray, dict[str, Any]]:
+    import geopandas as gpd
+
+    from peelian.data.geography import areas_frame
+
+    try:
+        areas = areas_frame(store, level, with_geometry=True)
+    except NotFoundError:
+        areas = None
+    if areas is None or len(areas) == 0:
+        return np.full(grid.n_cells, "unknown", dtype=object), {
+            "value": None, "rule": f"no {level} areas loaded: no per-area cap possible"}  # fmt: skip
+    pts = gpd.GeoDataFrame({"i": np.arange(grid.n_cells)},
+                           geometry=gpd.points_from_xy(grid.x, grid.y), crs="EPSG:27700")  # fmt: skip
+    hit = gpd.sjoin(pts, areas[["code", "geometry"]], predicate="within")
+    hit = hit[~hit.index.duplicated()]
+    codes = np.full(grid.n_cells, "unknown", dtype=object)
+    codes[hit["i"].to_numpy()] = hit["code"].to_numpy()
+    return codes, {"value": level, "rule": f"cell centre in {level} area"}
+
+
+def compute_grip_plan(
+    store: Store,
+    *,
+    weeks: int,
+    hotspots: int,
+    cell_size: float = 150,
+    min_separation: float | None = None,
+    max_per_area: int | None = None,
+    area_level: str = "ward",
+    start: dt.date | str | None = None,
+    seed: int = 0,
+    basis: str = "harm",
+    lookback_months: int = 12,
+) -> tuple[GripPlan, Grid, dict[str, Any]]:
+    """Choose Grip hotspots and schedule patrols (see :func:`peelian.analysis.grip.grip_plan`).
+
+    ``basis="harm"`` ranks cells by the harm of the last ``lookback_months`` months; ``"forecast"``
+    by next month's forecast count (best backtested model) x the cell's mean harm per event.
+    ``min_separation`` defaults to twice the cell size (no two hotspots side by side).
+    """
+    if basis not in ("harm", "forecast"):
+        raise ParameterError(f"The 'basis' parameter must be 'harm' or 'forecast'. Got {basis!r}.")
+    events, source = _grip_events(store)
+    months = sorted(events["month"].dropna().astype(str).unique())
+    if not months:
+        raise EmptySelectionError("There are no serious violence events to plan patrols from.")
+    window = months[-lookback_months:]
+    recent = events[events["month"].astype(str).isin(window)]
+    boundary, choices = load_boundary(store)
+    grid = square_grid(boundary, cell_size)
+    cube, report = build_cube(grid, recent, harm_column="harm",
+                              periods=pd.period_range(window[0], window[-1], freq="M"))  # fmt: skip
+    harm = cube.harm.sum(axis=1)
+    score = harm
+    choices = dict(choices, **grid.choices)
+    if basis == "forecast":
+        name, choice = _best_model(store, crime_slug(GRIP_FALLBACK_CATEGORY))
+        choices["model"] = choice
+        fc = make_model(name).fit(cube).predict()
+        n = cube.counts.sum(axis=1)
+        mean_harm = np.where(n > 0, harm / np.maximum(n, 1), harm.sum() / max(n.sum(), 1))
+        score = fc.expected * mean_harm
+    if min_separation is None:
+        min_separation = 2.0 * cell_size
+        choices["min_separation"] = {"value": min_separation, "rule": "twice the cell size"}
+    area_code, area_choice = _area_codes(store, grid, area_level)
+    csp_code = area_code if area_level == "csp" else _area_codes(store, grid, "csp")[0]
+    choices["area_level"] = area_choice
+    if start is None:
+        today = dt.date.today()
+        start = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
+        choices["start"] = {"value": start.isoformat(), "rule": "next Monday"}
+    elif isinstance(start, str):
+        try:
+            start = dt.date.fromisoformat(start)
+        except ValueError:
+            raise ParameterError(f"--start must be YYYY-MM-DD. Got {start!r}.") from None
+    cells = pd.DataFrame({"cell_id": grid.cell_ids, "x": grid.x, "y": grid.y, "area": grid.area,
+                          "score": score, "harm": harm, "area_code": area_code,
+                          "csp_code": csp_code})  # fmt: skip
+    timed = None
+    if source["source"] == "force records":
+        pos = grid.locate_events(recent)
+        timed = pd.DataFrame({"x": recent["easting"].to_numpy(float),
+                              "y": recent["northing"].to_numpy(float),
+                              "time": recent["time"].to_numpy(),
+                              "harm": recent["harm"].to_numpy(float)})[pos >= 0]  # fmt: skip
+    plan = grip_plan(
+        cells, hotspots=hotspots, weeks=weeks, start=start, timed_events=timed,
+        min_separation=min_separation,
+        max_per_area=max_per_area if area_choice["value"] else None, seed=seed,
+    )  # fmt: skip
+    meta = {
+        "source": source,
+        "months": [window[0], window[-1]],
+        "basis": basis,
+        "cell_size": float(cell_size),
+        "report": report,
+        "choices": dict(choices, **plan.choices),
+        "summary": plan.summary,
+        "profile_note": DEFAULT_PROFILE_NOTE if timed is None else None,
+    }
+    return plan, grid, meta
+
+
+def write_plan_files(
+    out: Path, plan: GripPlan, hotspots: Any, meta: dict[str, Any]
+) -> dict[str, str]:
+    """Write the plan as ``visits.csv`` (one row per visit with the hotspot's location),
+    ``hotspots.geojson`` (WGS84 cell polygons), ``plan.md`` and ``plan.html`` (printable)."""
+    import html
+
+    from peelian.analysis.grid import to_wgs84
+
+    out.mkdir(parents=True, exist_ok=True)
+    hs = plan.hotspots
+    lon, lat = to_wgs84(hs["x"].to_numpy(float), hs["y"].to_numpy(float))
+    where = hs[["rank", "x", "y", "high_risk_hours", "area_code"]].assign(
+        longitude=np.round(lon, 6), latitude=np.round(lat, 6)
+    )
+    visits = plan.visits.merge(where, left_on="hotspot_rank", right_on="rank").drop(columns="rank")
+    visits = visits.rename(columns={"x": "easting", "y": "northing"})
+    paths = {"csv": out / "visits.csv", "geojson": out / "hotspots.geojson",
+             "markdown": out / "plan.md", "html": out / "plan.html"}  # fmt: skip
+    visits.to_csv(paths["csv"], index=False)
+    hotspots.to_crs(4326).to_file(paths["geojson"], driver="GeoJSON")
+    s = plan.summary
+    head = [
+        f"Grip patrol plan: {s['hotspots']} hotspots, {s['weeks']} weeks from {s['start']}",
+        f"Source: {meta['source']['source']} ({meta['source']['selection']}), months "
+        f"{meta['months'][0]} to {meta['months'][1]}, {meta['cell_size']:g} m cells.",
+        f"Expected harm coverage: the hotspots held {s['harm_share']:.1%} of the harm in "
+        f"{s['area_share']:.3%} of the area.",
+        f"Visits: {s['visits']} visible patrols of {s['visit_minutes']} minutes "
+        f"({s['patrol_hours']:.0f} officer-hours), {s['visits_per_day']} per hotspot per day at "
+        "unpredictable times within each hotspot's high-risk hours (Koper 1995; Grip guidance).",
+    ]
+    if meta.get("profile_note"):
+        head.append(f"Note: {meta['profile_note']}.")
+    cols = ["rank", "cell_id", "area_code", "expected_harm_share", "high_risk_hours"]
+    table = hs[cols].assign(expected_harm_share=hs["expected_harm_share"].map("{:.1%}".format),
+                            longitude=np.round(lon, 5), latitude=np.round(lat, 5))  # fmt: skip
+    vcols = ["date", "day", "start_time", "end_time", "hotspot_rank", "area_code"]
+    md = ["# " + head[0], "", *[f"- {h}" for h in head[1:]], "", "## Hotspots", ""]
+    md += _md_table(table) + ["", "## Visits", ""] + _md_table(visits[vcols])
+    paths["markdown"].write_text("\n".join(md) + "\n", encoding="utf-8")
+    body = "".join(f"<p>{html.escape(h)}</p>" for h in head[1:])
+    paths["html"].write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>Grip patrol plan</title>"
+        "<style>body{font-family:sans-serif;font-size:11pt}table{border-collapse:collapse}"
+        "td,th{border:1px solid #999;padding:2px 6px}</style></head><body>"
+        f"<h1>{html.escape(head[0])}</h1>{body}<h2>Hotspots</h2>"
+        f"{table.to_html(index=False)}<h2>Visits</h2>{visits[vcols].to_html(index=False)}"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    return {k: str(v) for k, v in paths.items()}
+
+
+def _md_table(frame: pd.DataFrame) -> list[str]:
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * frame.shape[1]]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
+    return lines
+
+
+def run_grip_plan(
+    store: Store,
+    *,
+    weeks: int,
+    hotspots: int,
+    out: str | Path | None = None,
+    **options: Any,
+) -> int:
+    """Make a Grip plan, write its files to ``out`` (if given) and persist it (kind
+    ``grip_plan``, name ``grip``); returns the run id."""
+    import geopandas as gpd
+    import shapely
+
+    plan, grid, meta = compute_grip_plan(store, weeks=weeks, hotspots=hotspots, **options)
+    h = grid.cell_size / 2
+    hs = plan.hotspots
+    geo = gpd.GeoDataFrame(
+        hs[["rank", "cell_id", "x", "y", "harm", "expected_harm_share", "high_risk_hours",
+            "csp_code", "area_code", "score", "area_m2", "profile_source"]],
+        geometry=shapely.box(hs["x"] - h, hs["y"] - h, hs["x"] + h, hs["y"] + h),
+        crs="EPSG:27700",
+    )  # fmt: skip
+    if out is not None:
+        meta["files"] = write_plan_files(Path(out), plan, geo, meta)
+    visits = plan.visits[["hotspot_rank", "date", "start_time", "end_time", "cell_id", "day",
+                          "minutes"]]  # fmt: skip
+    return save_result(
+        store, "grip_plan", "grip", {"hotspots": geo, "visits": visits},
+        params={"weeks": weeks, "hotspots": hotspots, **{k: str(v) for k, v in options.items()}},
+        summary=meta,
+    )  # fmt: skip

@@ -1,0 +1,198 @@
+"""Job: read the store, compute every measure for every area, persist kind "measures".
+
+    run_id = compute_measures(store, period_end="2022-08")
+    latest_result(store, "measures", "all").frames["values"]
+
+The persisted frames follow the contract in docs (part "values": measure, label, source, unit,
+area_level, area_code, area_name, period_end, current, baseline, change, change_pct, rate_ratio,
+ci_low, ci_high, current/baseline intervals, p_value, significant, direction_good, assessment,
+rate_per_1000, eb_rate_per_1000, harm, spc_signal, narrative, ...; part "monthly": measure,
+area_level, area_code, month, count, centre, lcl, ucl, signal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from peelian.analysis.measures import (
+    MeasuresResult,
+    compute,
+    load_definitions,
+    measure_counts,
+    month_index,
+    month_label,
+    satisfaction_measure_rows,
+)
+from peelian.data.counts import (
+    external_series,
+    force_measure_frame,
+    measure_areas,
+    policeuk_counts,
+    population_by_year,
+    source_months,
+)
+from peelian.data.force_frames import as_peelian_error
+from peelian.data.results import save_result
+from peelian.data.store import Store
+from peelian.data.surveys import load_survey_responses, survey_response_lsoas
+from peelian.errors import EmptySelectionError, ParameterError
+from peelian.offences import OffenceError, cchi_weights, offence_set
+
+__all__ = ["compute_measures", "run_measures"]
+
+
+def run_measures(
+    store: Store,
+    *,
+    period_end: str | None = None,
+    measures: Sequence[str] | None = None,
+    area_levels: Sequence[str] = ("force", "csp", "ward", "lsoa"),
+    definitions: str | Path | None = None,
+    baseline_end: str | None = None,
+    baseline_months: int | None = None,
+    spc_rules: str = "anhoj",
+) -> MeasuresResult:
+    """Compute the measures from the store without saving them (what ``peelian measures``
+    prints); see :func:`compute_measures` for the persisted run."""
+    cat = load_definitions(
+        definitions, names=measures, baseline_end=baseline_end, baseline_months=baseline_months
+    )
+    areas, lookup = measure_areas(store)
+    months = source_months(store)
+    sources = {d.source for d in cat}
+    pu = policeuk_counts(store) if "policeuk" in sources and "policeuk" in months else None
+    occ = inv = None
+    if "force" in sources:
+        try:
+            needs = any(
+                offence_set(d.filter["offence_set"]).needs_involvements
+                for d in cat
+                if d.source == "force" and d.filter.get("offence_set")
+            )
+            occ, inv = force_measure_frame(store, needs_people=needs)
+        except OffenceError as exc:
+            raise as_peelian_error(exc) from exc
+    ext = external_series(store) if "external" in sources else None
+    w = cchi_weights("category")
+    weights = dict(zip(w["category"], w["cchi_days"], strict=True))
+    try:
+        counts = measure_counts(
+            cat, policeuk=pu, occurrences=occ, involvements=inv, external=ext, harm_weights=weights
+        )
+    except OffenceError as exc:
+        raise as_peelian_error(exc) from exc
+    coverage: dict[str, list[str]] = {k: v for k, v in months.items() if k in ("policeuk", "force")}
+    if ext is not None:
+        for name, g in ext.groupby("series"):
+            coverage[f"external:{name}"] = sorted(g["month"].astype(str).unique())
+    if period_end is None:
+        crime = [m for k, v in coverage.items() for m in v] or months.get("survey", [])
+        if not crime:
+            raise EmptySelectionError(
+                "There is no data to compute measures from.",
+                "Load police.uk data (`peelian ingest policeuk`), force records or a survey first.",
+            )
+        period_end = month_label(max(month_index(m) for m in crime))
+    elif not (len(period_end) == 7 and period_end[4] == "-" and period_end[:4].isdigit()):
+        raise ParameterError(f"The '--period-end' option must be YYYY-MM. Got {period_end!r}.")
+    notes = {
+        "force": "no force records have been loaded (`peelian ingest force`); police.uk data "
+        "cannot separate homicide, knife crime or flags",
+        "policeuk": "no police.uk data have been loaded (`peelian ingest policeuk`)",
+    }
+    forces = areas[areas["level"] == "force"]
+    force_code = str(forces["code"].iloc[0]) if len(forces) == 1 else None
+    survey = None
+    if "survey" in sources and ({"force", "csp"} & set(area_levels)):
+        responses = load_survey_responses(store)
+        csps = None
+        if "csp" in area_levels and len(responses):
+            responses, csps = _place_responses(store, responses, areas)
+        survey = satisfaction_measure_rows(
+            responses if len(responses) else None,
+            cat,
+            period_end,
+            months_covered=months.get("survey"),
+            force_code=force_code or "force",
+            force_name=str(forces["name"].iloc[0]) if len(forces) == 1 else "Force area",
+            csps=csps,
+        )
+        survey = survey[survey["area_level"].isin(list(area_levels))].reset_index(drop=True)
+    if counts.empty and not coverage and survey is None:
+        raise EmptySelectionError(
+            "No loaded data feed any of the selected measures.",
+            "Load police.uk data or force records, or choose other measures with --measure.",
+        )
+    return compute(
+        counts,
+        cat,
+        areas,
+        period_end=period_end,
+        area_levels=area_levels,
+        coverage=coverage,
+        lookup=lookup,
+        force_code=force_code,
+        rules=spc_rules,
+        survey_rows=survey,
+        source_notes=notes,
+        population_by_year=population_by_year(store) if any(d.spc == "u" for d in cat) else None,
+    )
+
+
+def _place_responses(
+    store: Store, responses: pd.DataFrame, areas: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, str] | None]:
+    """Add ``csp_code`` to survey responses through the crime they are about (crime reference ->
+    force record -> LSOA -> CSP). Returns the CSPs (code -> name), or None when no response can
+    be placed (no force records, or no crime references): then only force rows are made."""
+    where = survey_response_lsoas(store)
+    if where.empty:
+        return responses, None
+    lsoas = areas[areas["level"].isin(["lsoa11", "lsoa21"])].drop_duplicates("code")
+    csp_of = lsoas.set_index("code")["csp_code"]
+    placed = where.set_index("response_ref")["lsoa_code"].map(csp_of)
+    out = responses.copy()
+    out["csp_code"] = out["response_ref"].map(placed)
+    csp = areas[areas["level"] == "csp"].sort_values("code")
+    return out, dict(zip(csp["code"].astype(str), csp["name"].astype(str), strict=True))
+
+
+def compute_measures(
+    store: Store,
+    *,
+    period_end: str | None = None,
+    measures: Sequence[str] | None = None,
+    area_levels: Sequence[str] = ("force", "csp", "ward", "lsoa"),
+    **kwargs: Any,
+) -> int:
+    """Compute and persist kind "measures", name "all"; returns the run id."""
+    result = run_measures(
+        store, period_end=period_end, measures=measures, area_levels=area_levels, **kwargs
+    )
+    params = {
+        "period_end": result.summary.get("period_end"),
+        "measures": list(measures) if measures else "all",
+        "area_levels": list(area_levels),
+        **{k: v for k, v in kwargs.items() if v is not None},
+    }
+    return save_result(
+        store,
+        "measures",
+        "all",
+        {"values": _plain(result.values), "monthly": _plain(result.monthly)},
+        params=params,
+        summary=result.summary,
+    )
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Parquet-safe: object columns of strings stay strings; numeric columns stay numeric."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object or isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype("string")
+    return out

@@ -1,0 +1,21 @@
+"""The JSON API, one router per area (``/api/...``). Every endpoint needs a login; errors have
+one shape (:mod:`peelian.web.errors`); lists are paged with ``limit`` (max 1000) and ``offset``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+__all__ = ["routers"]
+
+
+def routers() -> list[APIRouter]:
+    from peelian.web.api import areas, data, events, measures, reports, results
+
+    return [
+        data.router,
+        areas.router,
+        events.router,
+        measures.router,
+        results.router,
+        reports.router,
+    ]

@@ -1,0 +1,58 @@
+"""``/api/areas``: the area hierarchy, boundaries (GeoJSON) and area profiles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from peelian.web.api._cache import cached_json
+from peelian.web.auth import require
+from peelian.web.services import areas
+from peelian.web.services.common import MAX_LIMIT
+from peelian.web.services.profile import area_profile
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api", tags=["areas"], dependencies=[Depends(require("viewer"))])
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (max 1000).")]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.get("/areas", summary="Areas by level, parent and name")
+async def get_areas(
+    request: Request,
+    level: Annotated[str | None, Query(description="force, csp, ward, lsoa21 or lsoa11")] = None,
+    parent: Annotated[str | None, Query(description="Only the children of this code")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Name contains")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Response:
+    return await cached_json(
+        request,
+        lambda: areas.areas_list(
+            request.app.state.ctx, level=level, parent=parent, q=q, limit=limit, offset=offset
+        ),
+    )
+
+
+@router.get(
+    "/geo/areas/{level}.geojson",
+    summary="Boundaries of one level as GeoJSON (WGS84, simplified)",
+    response_class=Response,
+)
+def get_area_geojson(request: Request, level: str) -> Response:
+    body = areas.area_geojson(request.app.state.ctx, level)
+    return Response(
+        body, media_type="application/geo+json", headers={"Cache-Control": "private, max-age=300"}
+    )
+
+
+@router.get("/areas/{code}", summary="One area with its ancestors and children")
+async def get_area(request: Request, code: str) -> Response:
+    return await cached_json(request, lambda: areas.area_detail(request.app.state.ctx, code))
+
+
+@router.get("/areas/{code}/profile", summary="An area's trend, categories and measures")
+async def get_area_profile(request: Request, code: str) -> Response:
+    return await cached_json(request, lambda: area_profile(request.app.state.ctx, code))

@@ -1,0 +1,45 @@
+"""``/api/reports/ncpm``: the National Crime Measures report as HTML or PDF (analyst role)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from peelian.errors import ParameterError
+from peelian.web.auth import require
+from peelian.web.services.common import check_month
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api", tags=["reports"])
+
+
+@router.get(
+    "/reports/ncpm",
+    summary="Build the National Crime Measures report (analyst role)",
+    response_class=Response,
+    dependencies=[Depends(require("analyst"))],
+)
+def get_ncpm(
+    request: Request,
+    period_end: Annotated[str | None, Query(description="YYYY-MM; default the latest")] = None,
+    format: Annotated[str, Query(description="pdf or html")] = "pdf",
+) -> Response:
+    from peelian.data.users import audit
+    from peelian.reports import build_ncpm_report
+
+    if format not in ("pdf", "html"):
+        raise ParameterError(f"The 'format' parameter must be pdf or html. Got {format!r}.")
+    ctx = request.app.state.ctx
+    period_end = check_month(period_end, "period_end")
+    report = build_ncpm_report(ctx.store, period_end=period_end, fmt=format)
+    filename = f"national-crime-measures-{report.period_end}.{format}"
+    audit(ctx.store, request.state.user.username, "report.download", target=filename)
+    media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
+    disposition = "attachment" if format == "pdf" else "inline"
+    return Response(
+        report.content,
+        media_type=media,
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
+    )

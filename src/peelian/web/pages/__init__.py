@@ -1,0 +1,13 @@
+"""Server-rendered pages (Jinja2); each also answers as JSON at ``<path>.json`` (STYLE 19)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+__all__ = ["routers"]
+
+
+def routers() -> list[APIRouter]:
+    from peelian.web.pages import admin, analysis, dashboard, data, login
+
+    return [login.router, dashboard.router, analysis.router, data.router, admin.router]

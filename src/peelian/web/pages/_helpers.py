@@ -1,0 +1,135 @@
+"""Rendering helpers for the pages: HTML or the page's JSON (STYLE 19), empty states, sparklines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+
+from peelian.errors import NotFoundError
+from peelian.web.auth import SessionUser, csrf_token, require
+from peelian.web.services.common import jsonable
+
+__all__ = ["add_page", "attempt", "sparkline_svg", "to_json_script"]
+
+OGL = (
+    "Contains public sector information licensed under the Open Government Licence v3.0. "
+    "Contains OS data © Crown copyright and database right. Source: data.police.uk, ONS."
+)
+
+
+def attempt(build: Callable[[], Any]) -> tuple[Any, dict[str, Any] | None]:
+    """``(value, None)``, or ``(None, empty_state)`` when a result kind is not computed yet."""
+    try:
+        return build(), None
+    except NotFoundError as exc:
+        return None, {"message": exc.message, "hint": exc.hint}
+
+
+def add_page(
+    router: APIRouter,
+    path: str,
+    template: str,
+    build: Callable[..., dict[str, Any]],
+    *,
+    role: str = "viewer",
+    title: str,
+    cache: bool = True,
+) -> None:
+    """Register ``path`` (HTML) and ``path.json`` (the same data as JSON) on ``router``.
+
+    ``build(request, user, **path_params)`` returns the page's data. With ``cache`` the data is
+    built once per data version, query and role (pages only read persisted results).
+    """
+    dep = require(role)
+
+    async def data_for(request: Request, user: SessionUser) -> dict[str, Any]:
+        ctx = request.app.state.ctx
+        key = ("page", request.url.path.removesuffix(".json"), request.url.query, user.role)
+        version = ctx.data_version() if cache else None
+        data = ctx.cached_response(key, version) if cache else None
+        if data is None:
+            params = dict(request.path_params)
+            data = await run_in_threadpool(lambda: jsonable(build(request, user, **params)))
+            if cache:
+                ctx.store_response(key, version, data)
+        return data  # type: ignore[no-any-return]
+
+    async def html(request: Request, user: SessionUser = Depends(dep)) -> Response:
+        data = await data_for(request, user)
+        context = {
+            "data": data,
+            "user": user,
+            "csrf_token": csrf_token(request),
+            "title": data.get("title", title),
+            "json_url": _json_url(request),
+            "nav": request.url.path,
+        }
+        return request.app.state.templates.TemplateResponse(request, template, context)
+
+    async def as_json(request: Request, user: SessionUser = Depends(dep)) -> Response:
+        return JSONResponse(await data_for(request, user))
+
+    name = template.removesuffix(".html")
+    json_path = "/index.json" if path == "/" else f"{path}.json"
+    router.add_api_route(
+        json_path,
+        as_json,
+        methods=["GET"],
+        tags=["pages"],
+        name=f"{name}_json",
+        summary=f"The data of the {title} page",
+    )
+    router.add_api_route(path, html, methods=["GET"], include_in_schema=False, name=name)
+
+
+def _json_url(request: Request) -> str:
+    path = request.url.path
+    url = ("/index" if path == "/" else path) + ".json"
+    return url + (f"?{request.url.query}" if request.url.query else "")
+
+
+def to_json_script(value: Any) -> Markup:
+    """A value as JSON safe to put inside ``<script type="application/json">``."""
+    text = json.dumps(value, separators=(",", ":"), default=str)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def sparkline_svg(points: list[dict[str, Any]], *, width: int = 140, height: int = 32) -> Markup:
+    """A tiny SPC sparkline as inline SVG: the monthly counts, the centre line, and the months
+    with an SPC signal as red dots (no JavaScript, so the overview renders instantly)."""
+    values = [p.get("count") for p in points if p.get("count") is not None]
+    if len(values) < 2:
+        return Markup('<span class="muted">no series</span>')
+    lo = min([*values, *(p["lcl"] for p in points if p.get("lcl") is not None)])
+    hi = max([*values, *(p["ucl"] for p in points if p.get("ucl") is not None)])
+    span = (hi - lo) or 1.0
+    n = len(points)
+
+    def xy(i: int, v: float) -> str:
+        return (
+            f"{2 + i * (width - 4) / (n - 1):.1f},{height - 2 - (v - lo) / span * (height - 4):.1f}"
+        )
+
+    line = " ".join(xy(i, p["count"]) for i, p in enumerate(points) if p.get("count") is not None)
+    parts = [f'<polyline class="spark-line" points="{line}"/>']
+    centres = [p.get("centre") for p in points]
+    if all(c is not None for c in centres):
+        cl = " ".join(xy(i, c) for i, c in enumerate(centres))
+        parts.insert(0, f'<polyline class="spark-centre" points="{cl}"/>')
+    for i, p in enumerate(points):
+        if p.get("signal") and p.get("count") is not None:
+            x, y = xy(i, p["count"]).split(",")
+            parts.append(f'<circle class="spark-signal" cx="{x}" cy="{y}" r="2.5"/>')
+    last, first = points[-1].get("month", ""), points[0].get("month", "")
+    label = f"Monthly counts {first} to {last}; red dots mark SPC signals"
+    return Markup(
+        f'<svg class="sparkline" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{label}"><title>{label}</title>{"".join(parts)}</svg>'
+    )

@@ -1,0 +1,107 @@
+"""Admin pages: users (add, remove) and the audit log; report download page."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from peelian.data.users import ROLES, add_user, list_audit, list_users, remove_user
+from peelian.errors import NotFoundError, ParameterError
+from peelian.web.auth import SessionUser, check_csrf
+from peelian.web.pages._helpers import add_page
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+def _require_admin(request: Request) -> SessionUser:
+    from peelian.web.auth import current_user
+    from peelian.web.errors import LoginRequired
+
+    user = current_user(request)
+    if user is None:
+        raise LoginRequired("You need to log in to see this.", "Log in at /login.")
+    if not user.allows("admin"):
+        from peelian.errors import AuthError
+
+        raise AuthError(f"This needs the admin role; {user.username} is a {user.role}.")
+    return user
+
+
+def users_page(request: Request, user: SessionUser) -> dict[str, Any]:
+    ctx = request.app.state.ctx
+    return {
+        "title": "Users",
+        "roles": list(ROLES),
+        "users": [
+            {
+                "username": u.username,
+                "role": u.role,
+                "enabled": u.enabled,
+                "created_at": u.created_at.isoformat(),
+                "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None,
+            }
+            for u in list_users(ctx.store)
+        ],
+        "audit": [{**e, "at": e["at"].isoformat()} for e in list_audit(ctx.store, limit=50)],
+        "message": request.query_params.get("message"),
+    }
+
+
+def reports_page(request: Request, user: SessionUser) -> dict[str, Any]:
+    ctx = request.app.state.ctx
+    from peelian.web.services.results import measures_catalogue
+
+    try:
+        catalogue = measures_catalogue(ctx)
+        period_end, empty = catalogue["period_end"], None
+    except NotFoundError as exc:
+        period_end, empty = None, {"message": exc.message, "command": "peelian measures --save"}
+    return {
+        "title": "Reports",
+        "period_end": period_end,
+        "empty": empty,
+        "can_download": user.allows("analyst"),
+    }
+
+
+add_page(router, "/admin/users", "users.html", users_page, role="admin", title="Users", cache=False)
+add_page(router, "/reports", "reports.html", reports_page, title="Reports")
+
+
+@router.post("/admin/users", include_in_schema=False)
+def add_user_submit(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    role: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    admin = _require_admin(request)
+    check_csrf(request, csrf_token)
+    try:
+        add_user(
+            request.app.state.ctx.store, username.strip(), password, role, actor=admin.username
+        )
+        message = f"Added {username.strip()} ({role})."
+    except ParameterError as exc:
+        message = f"{exc.message} {exc.hint or ''}".strip()
+    from urllib.parse import quote
+
+    return RedirectResponse(f"/admin/users?message={quote(message)}", status_code=303)
+
+
+@router.post("/admin/users/{username}/remove", include_in_schema=False)
+def remove_user_submit(
+    request: Request, username: str, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    admin = _require_admin(request)
+    check_csrf(request, csrf_token)
+    if username == admin.username:
+        raise ParameterError("You cannot remove yourself.", "Ask another admin to do it.")
+    remove_user(request.app.state.ctx.store, username, actor=admin.username)
+    request.app.state.ctx.forget_user(username)
+    return RedirectResponse("/admin/users?message=Removed+" + username, status_code=303)

@@ -1,0 +1,174 @@
+"""Overview, Measures (with drill-down), Map and area profile pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from peelian.errors import NotFoundError, ParameterError
+from peelian.web.auth import SessionUser
+from peelian.web.context import command_for
+from peelian.web.pages._helpers import add_page, attempt
+from peelian.web.services import events, results
+from peelian.web.services.areas import area_detail, areas_frame
+from peelian.web.services.profile import area_profile
+from peelian.web.services.status import data_status
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+def _empty(kind: str, state: dict[str, Any] | None) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    return {**state, "command": command_for(kind)}
+
+
+def is_synthetic(rows: list[dict[str, Any]]) -> bool:
+    """True when any row comes from force records (synthetic in the demo) rather than police.uk."""
+    for row in rows:
+        source = str(row.get("source") or "").lower()
+        if "synthetic" in source or source.startswith("force"):
+            return True
+    return False
+
+
+def _force_code(ctx: Any) -> str | None:
+    frame = areas_frame(ctx)
+    forces = frame[frame["level"] == "force"]
+    return str(forces["code"].iloc[0]) if len(forces) else None
+
+
+def overview(request: Request, user: SessionUser) -> dict[str, Any]:
+    ctx = request.app.state.ctx
+    status = data_status(ctx)
+    trend = events.counts(ctx, by="month", limit=1000)["items"]
+    values, empty = attempt(lambda: results.measures_values(ctx, area_level="force", limit=1000))
+    measures: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    run = None
+    if values is not None:
+        sparks = results.sparklines(ctx, "force")
+        for row in values["items"]:
+            measures.append({**row, "spark": sparks.get(row["measure"], [])})
+        changes = results.significant_changes(ctx)
+        run = values["run"]
+    return {
+        "title": "Overview",
+        "period_end": measures[0]["period_end"] if measures else status["month_to"],
+        "measures": measures,
+        "changes": changes,
+        "measures_empty": _empty("measures", empty),
+        "measures_run": run,
+        "synthetic": is_synthetic(measures),
+        "trend": trend,
+        "data": {
+            k: status[k]
+            for k in ("events", "outcomes", "stops", "month_from", "month_to", "forces")
+        },
+        "results": results.result_runs(ctx),
+    }
+
+
+def measures_page(request: Request, user: SessionUser) -> dict[str, Any]:
+    ctx = request.app.state.ctx
+    code = request.query_params.get("area") or _force_code(ctx)
+    measure = request.query_params.get("measure")
+    catalogue, empty = attempt(lambda: results.measures_catalogue(ctx))
+    base: dict[str, Any] = {"title": "Measures", "area": None, "measure": None}
+    if code:
+        try:
+            base["area"] = area_detail(ctx, code)
+        except NotFoundError:
+            if request.query_params.get("area"):
+                raise
+    if catalogue is None:
+        return {**base, "empty": _empty("measures", empty), "measures": [], "children": []}
+    ids = [m["measure"] for m in catalogue["measures"]]
+    if measure and measure not in ids:
+        raise NotFoundError(f"There is no measure {measure!r}.", f"Choose one of {', '.join(ids)}.")
+    measure = measure or (ids[0] if ids else None)
+    area_code = code if base["area"] else None
+    if area_code:
+        rows = results.measures_values(ctx, area_code=area_code, limit=1000)["items"]
+    else:
+        rows = results.measures_values(ctx, area_level="force", limit=1000)["items"]
+    children: list[dict[str, Any]] = []
+    if area_code and measure:
+        children = results.measures_values(ctx, measure=measure, parent=area_code, limit=1000)[
+            "items"
+        ]
+        children.sort(key=lambda r: (not bool(r.get("significant")), r.get("p_value") or 1.0))
+    monthly, _ = attempt(lambda: results.measure_monthly(ctx, measure, area_code))
+    return {
+        **base,
+        "empty": None,
+        "catalogue": catalogue["measures"],
+        "period_end": catalogue["period_end"],
+        "measure": measure,
+        "measures": rows,
+        "children": children,
+        "monthly": monthly["months"] if monthly else [],
+        "synthetic": is_synthetic(rows),
+        "run": catalogue["run"],
+    }
+
+
+def map_page(request: Request, user: SessionUser) -> dict[str, Any]:
+    ctx = request.app.state.ctx
+    status = data_status(ctx)
+    q = request.query_params
+    level = q.get("level", "ward")
+    metric = q.get("metric", "count")
+    if level not in ("lsoa21", "ward", "csp"):
+        raise ParameterError(f"The map 'level' must be lsoa21, ward or csp. Got {level!r}.")
+    if metric not in events.METRICS:
+        raise ParameterError(f"The map 'metric' must be count, rate or harm. Got {metric!r}.")
+    month_to = q.get("month_to") or status["month_to"]
+    month_from = q.get("month_from") or (
+        status["months"][-12] if len(status["months"]) >= 12 else status["month_from"]
+    )
+    category = q.get("category") or None
+    values = events.area_values(
+        ctx,
+        level=level,
+        metric=metric,
+        month_from=month_from,
+        month_to=month_to,
+        category=category,
+    )
+    runs = results.result_runs(ctx)
+    return {
+        "title": "Map",
+        "level": level,
+        "metric": metric,
+        "month_from": month_from,
+        "month_to": month_to,
+        "category": category,
+        "months": status["months"],
+        "categories": [c["category"] for c in status["events_by_category"]],
+        "values": values,
+        "layers": {
+            "gistar": runs["gistar"]["computed"],
+            "forecast": runs["forecast"]["computed"],
+        },
+        "commands": {k: v["command"] for k, v in runs.items()},
+        "areas_loaded": bool(status["areas"]),
+    }
+
+
+def area_page(request: Request, user: SessionUser, code: str) -> dict[str, Any]:
+    profile = area_profile(request.app.state.ctx, code)
+    return {
+        "title": f"{profile['area']['name']} ({profile['area']['level']})",
+        **profile,
+        "synthetic": is_synthetic(profile["measures"]["items"]),
+    }
+
+
+add_page(router, "/", "overview.html", overview, title="Overview")
+add_page(router, "/measures", "measures.html", measures_page, title="Measures")
+add_page(router, "/map", "map.html", map_page, title="Map")
+add_page(router, "/areas/{code}", "area.html", area_page, title="Area profile")

@@ -1,0 +1,94 @@
+"""``/login`` and ``/logout`` (forms with CSRF tokens; login attempts are rate limited)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from peelian.errors import AuthError
+from peelian.web.auth import check_csrf, csrf_token, current_user, login, logout
+from peelian.web.errors import RateLimited
+from peelian.web.pages._helpers import OGL
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths (no open redirect to another host)."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+def _form(
+    request: Request, *, error: str | None, status: int, next_url: str, username: str = ""
+) -> Response:
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "login.html",
+        {
+            "title": "Log in",
+            "error": error,
+            "next": next_url,
+            "username": username,
+            "csrf_token": csrf_token(request),
+            "user": None,
+            "ogl": OGL,
+        },
+        status_code=status,
+    )
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None) -> Response:
+    if current_user(request) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _form(request, error=None, status=200, next_url=_safe_next(next))
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token_field: Annotated[str, Form(alias="csrf_token")] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    check_csrf(request, csrf_token_field)
+    target = _safe_next(next)
+    response = RedirectResponse(target, status_code=303)
+    try:
+        login(request, response, username.strip(), password)
+    except RateLimited as exc:
+        resp = _form(
+            request,
+            error=f"{exc.message} {exc.hint}",
+            status=429,
+            next_url=target,
+            username=username,
+        )
+        resp.headers["Retry-After"] = "900"
+        return resp
+    except AuthError as exc:
+        return _form(
+            request,
+            error=f"{exc.message} {exc.hint}",
+            status=401,
+            next_url=target,
+            username=username,
+        )
+    return response
+
+
+@router.post("/logout")
+def logout_submit(
+    request: Request, csrf_token_field: Annotated[str, Form(alias="csrf_token")] = ""
+) -> Response:
+    check_csrf(request, csrf_token_field)
+    response = RedirectResponse("/login", status_code=303)
+    logout(request, response)
+    return response

@@ -1,0 +1,1 @@
+"""Read-only queries behind the JSON API and the pages (both call the same functions)."""

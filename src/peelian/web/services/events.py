@@ -1,0 +1,192 @@
+"""Event counts by month, category and area: aggregates only, never a person or a single event.
+
+The base table (events per force, month, category and LSOA) is built once per data version with
+one SQL ``GROUP BY`` and filtered in memory, so requests stay fast on the whole force's data.
+Harm uses the Cambridge Crime Harm Index category weights of :func:`peelian.offences.cchi_weights`
+(Sherman, Neyroud & Neyroud 2016, "The Cambridge Crime Harm Index", Policing 10(3)).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from peelian.data.tables import events
+from peelian.errors import ParameterError
+from peelian.web.context import WebContext
+from peelian.web.services.areas import areas_frame, lsoa_parents
+from peelian.web.services.common import check_month, page, records
+
+__all__ = ["BY", "METRICS", "area_values", "category_weights", "counts", "event_base"]
+
+BY: tuple[str, ...] = ("month", "category", "area")
+METRICS: tuple[str, ...] = ("count", "rate", "harm")
+_LEVEL_COLUMN = {
+    "lsoa21": "lsoa21_code",
+    "ward": "ward_code",
+    "csp": "csp_code",
+    "force": "force_code",
+}
+
+
+def category_weights() -> dict[str, float]:
+    """CCHI harm weight (days of imprisonment) per police.uk category; {} if not available."""
+    try:
+        from peelian.offences import cchi_weights
+
+        w = cchi_weights(level="category")
+    except Exception:  # the weights table is optional: harm is then unavailable
+        return {}
+    cat = next((c for c in ("category", "policeuk_category", "name") if c in w.columns), None)
+    val = next((c for c in ("cchi_days", "weight", "days", "harm_weight") if c in w.columns), None)
+    if cat is None or val is None:
+        return {}
+    return {str(k): float(v) for k, v in zip(w[cat], w[val], strict=True) if pd.notna(v)}
+
+
+def event_base(ctx: WebContext) -> pd.DataFrame:
+    """force, month, category, lsoa_code, n, harm, lsoa21_code, ward_code, csp_code, force_code."""
+
+    def build() -> pd.DataFrame:
+        frame = ctx.store.read_frame(
+            select(
+                events.c.force,
+                events.c.month,
+                events.c.category,
+                events.c.lsoa_code,
+                func.count().label("n"),
+            ).group_by(events.c.force, events.c.month, events.c.category, events.c.lsoa_code)
+        )
+        frame["n"] = frame["n"].astype("int64")
+        weights = category_weights()
+        frame["harm"] = frame["n"] * frame["category"].map(weights).astype(float)
+        parents = lsoa_parents(ctx)
+        frame = frame.merge(parents, on="lsoa_code", how="left")
+        for col in ("force", "category", "month", "lsoa21_code", "ward_code", "csp_code"):
+            frame[col] = frame[col].astype("category")
+        return frame
+
+    return ctx.derived("event_base", build)  # type: ignore[no-any-return]
+
+
+def _filter(
+    frame: pd.DataFrame,
+    month_from: str | None,
+    month_to: str | None,
+    category: str | None,
+    area: str | None,
+    force: str | None,
+) -> pd.DataFrame:
+    month_from = check_month(month_from, "month_from")
+    month_to = check_month(month_to, "month_to")
+    mask = pd.Series(True, index=frame.index)
+    months = frame["month"].astype(str)
+    if month_from:
+        mask &= months >= month_from
+    if month_to:
+        mask &= months <= month_to
+    if category:
+        mask &= frame["category"].astype(str) == category
+    if force:
+        mask &= frame["force"].astype(str) == force
+    if area:
+        in_area = pd.Series(False, index=frame.index)
+        for col in ("lsoa21_code", "ward_code", "csp_code", "force_code", "lsoa_code"):
+            in_area |= frame[col].astype(str) == area
+        mask &= in_area
+    return frame[mask]
+
+
+def _grouped(
+    ctx: WebContext,
+    by: str,
+    level: str,
+    month_from: str | None,
+    month_to: str | None,
+    category: str | None,
+    area: str | None,
+    force: str | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if by not in BY:
+        raise ParameterError(
+            f"The 'by' parameter must be one of {', '.join(BY)}. Got {by!r}.",
+            "Group by month (a trend), category, or area (with 'level').",
+        )
+    if by == "area" and level not in _LEVEL_COLUMN:
+        raise ParameterError(
+            f"The 'level' parameter must be one of {', '.join(_LEVEL_COLUMN)}. Got {level!r}."
+        )
+    frame = _filter(event_base(ctx), month_from, month_to, category, area, force)
+    key = {"month": "month", "category": "category", "area": _LEVEL_COLUMN.get(level, "")}[by]
+    grouped = frame.groupby(key, observed=True).agg(events=("n", "sum"), harm=("harm", "sum"))
+    grouped = grouped.reset_index().rename(columns={key: "area_code" if by == "area" else by})
+    grouped["events"] = grouped["events"].astype("int64")
+    if not frame["harm"].notna().any():
+        grouped["harm"] = float("nan")
+    if by == "area":
+        names = areas_frame(ctx)
+        names = names[names["level"] == level][["code", "name", "population"]]
+        grouped["area_code"] = grouped["area_code"].astype(str)
+        grouped = grouped.merge(names, left_on="area_code", right_on="code", how="left")
+        grouped = grouped.drop(columns="code").rename(columns={"name": "area_name"})
+        grouped["rate_per_1000"] = grouped["events"] / grouped["population"] * 1000.0
+        grouped = grouped.sort_values(["events", "area_code"], ascending=[False, True])
+    elif by == "category":
+        grouped["category"] = grouped["category"].astype(str)
+        grouped = grouped.sort_values(["events", "category"], ascending=[False, True])
+    else:
+        grouped["month"] = grouped["month"].astype(str)
+        grouped = grouped.sort_values("month")
+    return frame, grouped
+
+
+def counts(
+    ctx: WebContext,
+    *,
+    by: str = "month",
+    level: str = "csp",
+    month_from: str | None = None,
+    month_to: str | None = None,
+    category: str | None = None,
+    area: str | None = None,
+    force: str | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Events (and CCHI harm) grouped by month, category or area at ``level``."""
+    frame, grouped = _grouped(ctx, by, level, month_from, month_to, category, area, force)
+    unmapped = int(frame.loc[frame["lsoa21_code"].isna(), "n"].sum()) if by == "area" else 0
+    return page(
+        grouped,
+        limit,
+        offset,
+        by=by,
+        level=level if by == "area" else None,
+        total_events=int(frame["n"].sum()),
+        events_without_area=unmapped,
+        harm_available=bool(frame["harm"].notna().any()),
+    )
+
+
+def area_values(
+    ctx: WebContext,
+    *,
+    level: str,
+    metric: str,
+    month_from: str | None = None,
+    month_to: str | None = None,
+    category: str | None = None,
+) -> list[dict[str, Any]]:
+    """One value per area of ``level`` for the map: events, rate per 1,000 residents, or harm."""
+    if metric not in METRICS:
+        raise ParameterError(
+            f"The 'metric' parameter must be one of {', '.join(METRICS)}. Got {metric!r}."
+        )
+    _, frame = _grouped(ctx, "area", level, month_from, month_to, category, None, None)
+    if frame.empty:
+        return []
+    column = {"count": "events", "rate": "rate_per_1000", "harm": "harm"}[metric]
+    frame["value"] = frame[column]
+    return records(frame, ["area_code", "area_name", "events", "rate_per_1000", "harm", "value"])

@@ -1,0 +1,177 @@
+"""JSON API tests against a seeded store, with an in-process client (both dialects)."""
+
+from __future__ import annotations
+
+import pytest
+from web_seed import CATEGORIES, MONTHS, expected_events
+
+
+def test_status_reports_what_is_loaded_and_reconciles(viewer) -> None:
+    body = viewer.get("/api/status").json()
+    exp = expected_events()
+    assert body["events"] == int(exp["n"].sum())
+    assert body["months"] == MONTHS and body["months_missing"] == []
+    assert body["forces"] == ["northumbria"] and body["force_summary"][0]["months"] == 12
+    by_cat = {r["category"]: r["rows"] for r in body["events_by_category"]}
+    assert by_cat == exp.groupby("category")["n"].sum().to_dict()
+    assert body["areas"] == {"force": 1, "csp": 2, "ward": 4, "lsoa21": 8, "lsoa11": 1}
+    assert body["quarantined"] == 12
+    batch = body["last_batches"][0]
+    assert batch["reconciles"] is True
+    assert batch["rows_read"] == batch["rows_stored"] + batch["rows_quarantined"]
+    assert batch["rows_stored"] == int(exp["n"].sum())
+    assert len(batch["files"]) == 12
+
+
+def test_quarantine_shows_reasons_and_raw_rows_only_to_analysts(viewer, analyst) -> None:
+    reasons = viewer.get("/api/quarantine/reasons").json()["reasons"]
+    assert reasons == [{"reason": "coordinates_outside_uk", "kind": "street", "rows": 12}]
+    page = viewer.get("/api/quarantine?limit=5").json()
+    assert page["total"] == 12 and len(page["items"]) == 5 and page["next_offset"] == 5
+    assert "raw" not in page["items"][0] and page["raw_included"] is False
+    page = analyst.get("/api/quarantine?limit=5&offset=10").json()
+    assert len(page["items"]) == 2 and page["next_offset"] is None
+    assert page["items"][0]["raw"].startswith("abc,2021")
+
+
+def test_event_counts_by_month_category_and_area(viewer) -> None:
+    exp = expected_events()
+    months = viewer.get("/api/events/counts?by=month").json()
+    assert [r["month"] for r in months["items"]] == MONTHS
+    assert months["items"][0]["events"] == int(exp[exp["month"] == "2021-01"]["n"].sum())
+    cats = viewer.get("/api/events/counts?by=category&month_from=2021-06&month_to=2021-08").json()
+    sub = exp[exp["month"].between("2021-06", "2021-08")]
+    assert {r["category"]: r["events"] for r in cats["items"]} == sub.groupby("category")[
+        "n"
+    ].sum().to_dict()
+    wards = viewer.get("/api/events/counts?by=area&level=ward&category=Burglary").json()
+    assert wards["events_without_area"] == 0
+    byward = {r["area_code"]: r["events"] for r in wards["items"]}
+    b = exp[exp["category"] == "Burglary"]
+    # ward index = lsoa // 2; LSOA 7 was published with its 2011 code and mapped via the lookup
+    assert byward["E05001101"] == int(b[b["lsoa"].isin([0, 1])]["n"].sum())
+    assert byward["E05001202"] == int(b[b["lsoa"].isin([6, 7])]["n"].sum())
+    assert set(CATEGORIES) >= {r["category"] for r in cats["items"]}
+    csp = viewer.get("/api/events/counts?by=area&level=csp").json()["items"][0]
+    assert csp["rate_per_1000"] == pytest.approx(csp["events"] / csp["population"] * 1000)
+
+
+def test_areas_hierarchy_and_geojson(viewer) -> None:
+    wards = viewer.get("/api/areas?level=ward&parent=E08000021").json()
+    assert [w["name"] for w in wards["items"]] == ["Byker", "Walker"]
+    area = viewer.get("/api/areas/E01030000").json()
+    assert [a["level"] for a in area["ancestors"]] == ["ward", "csp", "force"]
+    force = viewer.get("/api/areas/E23000007").json()
+    assert force["child_level"] == "csp" and len(force["children"]) == 2
+    geo = viewer.get("/api/geo/areas/ward.geojson")
+    assert geo.headers["content-type"].startswith("application/geo+json")
+    feats = geo.json()["features"]
+    assert len(feats) == 4
+    lon, lat = feats[0]["geometry"]["coordinates"][0][0]
+    assert -1.7 < lon < -1.5 and 54.9 < lat < 55.1  # Newcastle, in WGS84
+    prof = viewer.get("/api/areas/E05001101/profile").json()
+    assert len(prof["trend"]) == 12 and prof["measures"]["computed"] is True
+    assert {m["measure"] for m in prof["measures"]["items"]} >= {"homicide", "cyber-enabled-crime"}
+
+
+def test_measures_filters_and_monthly_spc(viewer) -> None:
+    cat = viewer.get("/api/measures/catalogue").json()
+    assert cat["period_end"] == "2021-12" and len(cat["measures"]) == 6
+    force = viewer.get("/api/measures").json()
+    assert force["total"] == 6 and {r["area_level"] for r in force["items"]} == {"force"}
+    kids = viewer.get("/api/measures?measure=homicide&parent=E23000007").json()
+    assert sorted(r["area_name"] for r in kids["items"]) == ["Gateshead", "Newcastle upon Tyne"]
+    worse = viewer.get("/api/measures?area_level=ward&assessment=worsening").json()
+    assert worse["total"] > 0 and all(r["significant"] for r in worse["items"])
+    monthly = viewer.get("/api/measures/homicide/monthly").json()
+    assert len(monthly["months"]) == 12 and monthly["area_code"] == "E23000007"
+    assert {"centre", "lcl", "ucl", "signal"} <= set(monthly["months"][0])
+
+
+def test_hotspots_forecasts_and_grip(viewer) -> None:
+    hot = viewer.get("/api/hotspots/gistar?classification=hot").json()
+    assert hot["total"] == 4 and hot["items"][0]["gistar"] == 4.0
+    assert hot["run"]["summary"]["cell_size"] == 500
+    geo = viewer.get("/api/hotspots/gistar/cells.geojson").json()
+    assert len(geo["features"]) == 8  # hot and cold, not the 24 "none"
+    em = viewer.get("/api/hotspots/emerging").json()
+    assert em["items"][0]["pattern"] == "Intensifying Hot Spot"
+    fc = viewer.get("/api/forecasts?flagged=true").json()
+    assert fc["total"] == 5 and [c["rank"] for c in fc["items"]] == [1, 2, 3, 4, 5]
+    bt = viewer.get("/api/backtests").json()
+    assert {r["model"] for r in bt["summary"]} == {"naive", "kde", "sepp"}
+    grip = viewer.get("/api/grip").json()
+    assert [h["rank"] for h in grip["hotspots"]] == [1, 2, 3] and len(grip["visits"]) == 9
+
+
+def test_exports_need_the_analyst_role(viewer, analyst) -> None:
+    assert viewer.get("/api/exports/gistar.csv").status_code == 403
+    csv = analyst.get("/api/exports/gistar.csv")
+    assert csv.status_code == 200 and csv.text.splitlines()[0].startswith("cell_id,x,y,n,harm")
+    assert len(csv.text.strip().splitlines()) == 33
+    gj = analyst.get("/api/exports/emerging.geojson").json()
+    assert gj["type"] == "FeatureCollection"
+
+
+def test_every_page_has_a_json_endpoint(viewer) -> None:
+    for path in (
+        "/index.json",
+        "/measures.json",
+        "/map.json",
+        "/hotspots.json",
+        "/forecasts.json",
+        "/data.json",
+        "/reports.json",
+        "/areas/E05001101.json",
+    ):
+        r = viewer.get(path)
+        assert r.status_code == 200, (path, r.text[:300])
+        assert r.headers["content-type"] == "application/json"
+    ov = viewer.get("/index.json").json()
+    assert len(ov["measures"]) == 6 and ov["synthetic"] is True
+    assert ov["changes"] and all(c["significant"] for c in ov["changes"])
+
+
+def test_openapi_and_offline_docs(client) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "/api/measures" in spec["paths"] and "/api/events/counts" in spec["paths"]
+    docs = client.get("/docs").text
+    assert "/vendor/swagger/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
+    js = client.get("/vendor/swagger/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
+    plotly = client.get("/vendor/plotly.min.js", headers={"accept-encoding": "gzip"})
+    assert plotly.status_code == 200 and "plotly" in plotly.text[:2000].lower()
+
+
+def test_status_after_a_real_policeuk_ingest(store, tmp_path) -> None:
+    """Events loaded by engineer A's ingest of the police.uk fixtures reconcile on the page."""
+    from pathlib import Path
+
+    from fastapi.testclient import TestClient
+    from web_seed import PASSWORD, login
+
+    from peelian.config import Settings
+    from peelian.data.ingest.policeuk import ingest_policeuk
+    from peelian.data.users import add_user
+    from peelian.web import create_app
+
+    fixtures = Path(__file__).parents[1] / "fixtures" / "policeuk" / "northumbria"
+    report = ingest_policeuk(store, [fixtures])
+    add_user(store, "viewer1", PASSWORD, "viewer")
+    app = create_app(Settings(data_dir=tmp_path, env="test", secret_key="k" * 40), store=store)
+    with TestClient(app) as c:
+        login(c, "viewer1")
+        status = c.get("/api/status").json()
+        street = [f for f in report["files"] if f["kind"] == "street"]
+        assert status["events"] == sum(f["rows_stored"] for f in street)
+        assert status["months"] == ["2020-05", "2020-06", "2021-08"]
+        assert status["months_missing"][:2] == ["2020-07", "2020-08"]
+        batch = c.get("/api/batches").json()["items"][0]
+        assert batch["id"] == report["batch"] and batch["reconciles"] is True
+        assert batch["rows_read"] == sum(f["rows_read"] for f in report["files"])
+        months = c.get("/api/events/counts?by=month").json()["items"]
+        assert {m["month"]: m["events"] for m in months} == {
+            f["month"]: f["rows_stored"] for f in street
+        }
+        page = c.get("/data", headers={"accept": "text/html"}).text
+        assert "reconciles" in page and "Anti-social behaviour" in page
