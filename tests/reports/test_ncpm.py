@@ -49,6 +49,7 @@ def test_html_has_every_section_intervals_actions_methods_and_attribution(store)
         "GRIP Programme",
         "Method notes",
         "Benjamini",
+        "widened by its square root",
         "Open Government Licence",
         "Synthetic data",
         '<img class="chart"',

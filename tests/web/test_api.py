@@ -130,6 +130,9 @@ def test_every_page_has_a_json_endpoint(viewer) -> None:
     ov = viewer.get("/index.json").json()
     assert len(ov["measures"]) == 6 and ov["synthetic"] is True
     assert ov["changes"] and all(c["significant"] for c in ov["changes"])
+    # strongest evidence first, by the FDR-adjusted p that decided "significant"
+    adj = [c["p_adjusted"] for c in ov["changes"]]
+    assert adj == sorted(adj) and adj[0] == 0.004 and len(set(adj)) > 1
 
 
 def test_openapi_and_offline_docs(client) -> None:

@@ -276,6 +276,9 @@ def measure_frames() -> dict[str, pd.DataFrame]:
                     "baseline_ci_low": baseline * 0.9,
                     "baseline_ci_high": baseline * 1.1,
                     "p_value": 0.001 if sig else 0.4,
+                    # widened for over-dispersion and FDR-adjusted: an order unlike p_value's
+                    "p_value_adjusted": (0.002 + 0.0001 * ((ai * 7 + mi) % 13)) if sig else 0.5,
+                    "p_adjusted": (0.004 + 0.0002 * ((ai * 7 + mi) % 13)) if sig else 0.6,
                     "significant": sig,
                     "direction_good": good,
                     "assessment": ("worsening" if worse else "improving")

@@ -55,6 +55,17 @@ METHOD_NOTES: list[tuple[str, str]] = [
         "(Breslow & Day 1987, s. 2); counts carry exact Poisson (Garwood 1936) 95% intervals.",
     ),
     (
+        "Over-dispersion",
+        "Crime counts often vary more from month to month than a Poisson count would. For each "
+        "measure and area peelian fits a quasi-Poisson model to up to 60 months (trend, "
+        "month-of-year effects and the current 12 months) and estimates the dispersion as "
+        "Pearson's X2 over its degrees of freedom (McCullagh & Nelder 1989, s. 9.2; "
+        "Spiegelhalter 2005). Where the dispersion is significantly above 1 (p < 0.05) the test "
+        "and the rate-ratio interval are widened by its square root, and the decision uses the "
+        "widened p-value; the exact p-value is still shown. A change that is significant only "
+        "under the Poisson assumption is therefore not called significant.",
+    ),
+    (
         "Many areas at once",
         "Below force level, p-values are adjusted for the number of areas compared with the "
         "Benjamini & Hochberg (1995) false discovery rate; only adjusted results below 0.05 are "

@@ -160,10 +160,13 @@ def sparklines(ctx: WebContext, area_level: str = "force") -> dict[str, list[dic
 
 
 def significant_changes(ctx: WebContext, limit: int = 12) -> list[dict[str, Any]]:
-    """Below force level, the significant changes of the latest period, smallest p first."""
+    """Below force level, the significant changes of the latest period, strongest evidence first:
+    by the FDR-adjusted p-value that decided ``significant`` (Benjamini-Hochberg over the
+    dispersion-widened p), then the widened p itself."""
     _, values = _values(ctx)
     sig = values[(values["area_level"] != "force") & values["significant"].fillna(False)]
-    sig = sig.sort_values(["p_value", "area_code"]).head(limit)
+    keys = [c for c in ("p_adjusted", "p_value_adjusted", "p_value") if c in sig.columns]
+    sig = sig.sort_values([*keys, "area_code"]).head(limit)
     return records(sig)
 
 
