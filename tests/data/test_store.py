@@ -57,3 +57,12 @@ def test_migrated_schema_matches_the_table_definitions(store) -> None:
         ctx = MigrationContext.configure(conn, opts={"compare_type": False})
         diffs = compare_metadata(ctx, metadata)
     assert diffs == [], f"run `make migration`: {diffs}"
+
+
+def test_head_revision_agrees_with_alembic() -> None:
+    from alembic.script import ScriptDirectory
+
+    from peelian.data.store import _alembic_config
+
+    assert head_revision() == ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head_revision() == "0001"

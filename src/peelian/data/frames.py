@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, func, literal, select, union_all
+from sqlalchemy import and_, case, func, literal, select, union_all
 
 from peelian.data.results import list_results
 from peelian.data.store import Store
@@ -28,14 +28,19 @@ from peelian.data.tables import (
     ingest_batches,
     ingest_files,
     lsoa_lookup,
+    occurrences,
     outcomes,
     quarantine,
     stops,
+    survey_responses,
 )
 
 __all__ = [
     "EVENT_COLUMNS",
     "data_status",
+    "is_synthetic_source",
+    "provenance",
+    "synthetic_sources",
     "latest_outcomes",
     "load_events",
     "load_outcomes",
@@ -200,12 +205,54 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def provenance(store: Store) -> dict[str, dict[str, Any]]:
+    """Rows and synthetic rows of the sources that may be generated rather than real:
+    ``{"force": {"rows", "synthetic_rows", "synthetic"}, "survey": {...}}``. ``synthetic`` is
+    true when any row of that source came from peelian's synthetic generator, so every page and
+    report built on it can say so."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, table in (("force", occurrences), ("survey", survey_responses)):
+        row = store.read_frame(
+            select(
+                func.count().label("rows"),
+                func.coalesce(func.sum(case((table.c.synthetic.is_(True), 1), else_=0)), 0).label(
+                    "synthetic_rows"
+                ),
+            )
+        ).iloc[0]
+        out[name] = {
+            "rows": int(row["rows"]),
+            "synthetic_rows": int(row["synthetic_rows"]),
+            "synthetic": int(row["synthetic_rows"]) > 0,
+        }
+    return out
+
+
+def synthetic_sources(store: Store) -> set[str]:
+    """The sources (``force``, ``survey``) holding synthetic rows."""
+    return {name for name, info in provenance(store).items() if info["synthetic"]}
+
+
+def is_synthetic_source(source: Any, synthetic: set[str]) -> bool:
+    """Whether a result row's ``source`` (``force``, ``force-synthetic``, ``survey``,
+    ``policeuk``, ``external:NAME``) is one of the ``synthetic`` sources of
+    :func:`synthetic_sources`, or is named synthetic.
+
+    >>> is_synthetic_source("survey", {"force", "survey"}), is_synthetic_source("policeuk", {"force"})
+    (True, False)
+    """
+    s = str(source or "").lower()
+    return "synthetic" in s or s.split("-")[0].split(":")[0] in synthetic
+
+
 def data_status(store: Store, *, batches: int = 10) -> dict[str, Any]:
     """What is loaded (what ``peelian info`` prints and the dashboard's data page shows).
 
     Keys: database, events, outcomes, stops (row totals), unlocated_events, forces, months,
     by_force_month, events_by_category, outcomes_by_type, areas ({level: rows}), lsoa_lookup,
-    quarantined, batches (newest first, with reconciliation), analysis_runs.
+    quarantined, batches (newest first, with reconciliation), analysis_runs, and
+    ``provenance``: per source beyond police.uk (``force`` records, ``survey`` responses) the
+    rows loaded and how many are synthetic (see :func:`synthetic_sources`).
     """
     per_month = []
     for name, table in (("events", events), ("outcomes", outcomes), ("stops", stops)):
@@ -299,6 +346,7 @@ def data_status(store: Store, *, batches: int = 10) -> dict[str, Any]:
         "areas": {str(r["level"]): int(r["rows"]) for r in _records(area_counts)},
         "lsoa_lookup": _count(store, lsoa_lookup),
         "quarantined": _count(store, quarantine),
+        "provenance": provenance(store),
         "batches": batch_rows,
         "analysis_runs": [
             {

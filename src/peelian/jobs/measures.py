@@ -29,18 +29,18 @@ from peelian.analysis.measures import (
 )
 from peelian.data.counts import (
     external_series,
-    force_measure_frame,
     measure_areas,
     policeuk_counts,
     population_by_year,
     source_months,
 )
 from peelian.data.force_frames import as_peelian_error
+from peelian.data.offence_sql import force_measure_counts
 from peelian.data.results import save_result
 from peelian.data.store import Store
 from peelian.data.surveys import load_survey_responses, survey_response_lsoas
 from peelian.errors import EmptySelectionError, ParameterError
-from peelian.offences import OffenceError, cchi_weights, offence_set
+from peelian.offences import OffenceError, cchi_weights
 
 __all__ = ["compute_measures", "run_measures"]
 
@@ -65,15 +65,16 @@ def run_measures(
     months = source_months(store)
     sources = {d.source for d in cat}
     pu = policeuk_counts(store) if "policeuk" in sources and "policeuk" in months else None
-    occ = inv = None
+    force_counts = None
     if "force" in sources:
+        wanted = [
+            (d.name, d.filter.get("offence_set"), list(d.filter.get("flags") or []))
+            for d in cat
+            if d.source == "force"
+        ]
         try:
-            needs = any(
-                offence_set(d.filter["offence_set"]).needs_involvements
-                for d in cat
-                if d.source == "force" and d.filter.get("offence_set")
-            )
-            occ, inv = force_measure_frame(store, needs_people=needs)
+            # every force measure counted in one GROUP BY in the database (decision 0007)
+            force_counts = force_measure_counts(store, wanted)
         except OffenceError as exc:
             raise as_peelian_error(exc) from exc
     ext = external_series(store) if "external" in sources else None
@@ -81,7 +82,7 @@ def run_measures(
     weights = dict(zip(w["category"], w["cchi_days"], strict=True))
     try:
         counts = measure_counts(
-            cat, policeuk=pu, occurrences=occ, involvements=inv, external=ext, harm_weights=weights
+            cat, policeuk=pu, force_counts=force_counts, external=ext, harm_weights=weights
         )
     except OffenceError as exc:
         raise as_peelian_error(exc) from exc

@@ -31,6 +31,7 @@ from peelian.offences._sets import (
     csp_overrides_available,
     offence_set,
     offence_sets,
+    person_column,
     serious_violence_types,
 )
 from peelian.offences._taxonomy import (
@@ -61,6 +62,7 @@ __all__ = [
     "normalise_ho_code",
     "offence_set",
     "offence_sets",
+    "person_column",
     "serious_violence_types",
     "taxonomy_provenance",
 ]

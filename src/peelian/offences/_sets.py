@@ -12,6 +12,7 @@ involvements frame (``crime_ref``, ``role`` and ``age`` or ``birth_year``, ``sex
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +95,21 @@ class OffenceSet:
         """Flags the definition tests."""
         return frozenset(self._registry.walk(self.definition, "flag"))
 
+    def subset(self, name: str) -> OffenceSet:
+        """Another set or type as this one's registry (defaults plus its partnership's
+        override) defines it: what a ``{set: NAME}`` node of the definition refers to."""
+        return self._registry.get(name)
+
+    @property
+    def person_conditions(self) -> list[dict[str, Any]]:
+        """The ``person`` conditions of the definition (with those of the sets it uses), each
+        once: what a store can evaluate in SQL as per-crime columns named
+        :func:`person_column` (see ``peelian.data.counts.force_measure_frame``)."""
+        seen: dict[str, dict[str, Any]] = {}
+        for cond in self._registry.walk(self.definition, "person"):
+            seen.setdefault(person_column(cond), dict(cond))
+        return list(seen.values())
+
     @property
     def needs_involvements(self) -> bool:
         """True if evaluating it needs the people involved (age, sex, role)."""
@@ -118,7 +134,11 @@ class OffenceSet:
 
     # -- evaluation ---------------------------------------------------------------------------
     def mask(
-        self, occurrences: pd.DataFrame, involvements: pd.DataFrame | None = None
+        self,
+        occurrences: pd.DataFrame,
+        involvements: pd.DataFrame | None = None,
+        *,
+        cache: dict[str, Any] | None = None,
     ) -> pd.Series:
         """A boolean Series (index of ``occurrences``): which occurrences the definition selects.
 
@@ -126,9 +146,22 @@ class OffenceSet:
         sex) is needed only when :attr:`needs_involvements`. With ``birth_year`` only, the age
         is the year of ``reported_at`` (or ``committed_from``) minus the birth year, which can
         overstate the age by one year.
+
+        ``cache``: pass the same (initially empty) dict to several ``mask`` calls on the *same*
+        frames and the normalised Home Office codes and the sets they share are computed once.
         """
-        ctx = _Context(occurrences, involvements, self._registry)
+        ctx = _Context(occurrences, involvements, self._registry, cache)
         return ctx.eval(self.definition, trail=(self.name,)).rename(self.name)
+
+
+def person_column(cond: Mapping[str, Any]) -> str:
+    """The column name under which a frame of occurrences may carry a ``person`` condition
+    already evaluated per crime (true when at least one involved person matches it).
+
+    >>> person_column({"roles": ["victim"], "age_lt": 18})
+    'person:{"age_lt": 18, "roles": ["victim"]}'
+    """
+    return "person:" + json.dumps(_plain(dict(cond)), sort_keys=True)
 
 
 def _plain(obj: Any) -> Any:
@@ -145,9 +178,25 @@ def _code_key(code: str) -> tuple[int, str]:
 
 
 class _Context:
-    def __init__(self, occ: pd.DataFrame, inv: pd.DataFrame | None, registry: _Registry) -> None:
+    def __init__(
+        self,
+        occ: pd.DataFrame,
+        inv: pd.DataFrame | None,
+        registry: _Registry,
+        cache: dict[str, Any] | None = None,
+    ) -> None:
         self.occ, self.inv, self.registry = occ, inv, registry
-        self.cache: dict[str, pd.Series] = {}
+        self.cache: dict[str, Any] = {} if cache is None else cache
+
+    def codes(self) -> pd.Series:
+        """The occurrences' Home Office codes, normalised once per distinct value."""
+        key = "\0codes"  # cannot clash with a set name
+        if key not in self.cache:
+            col = self.column("ho_code")
+            idx, uniques = pd.factorize(col, use_na_sentinel=True)
+            norm = np.array([normalise_ho_code(u) for u in uniques] + [None], dtype=object)
+            self.cache[key] = pd.Series(norm[idx], index=self.occ.index)  # -1 -> None
+        return self.cache[key]
 
     def column(self, *names: str) -> pd.Series:
         for name in names:
@@ -163,8 +212,7 @@ class _Context:
         ((key, arg),) = node.items()
         index = self.occ.index
         if key == "codes":
-            codes = self.column("ho_code").map(normalise_ho_code)
-            return pd.Series(codes.isin(arg).to_numpy(), index=index)
+            return pd.Series(self.codes().isin(arg).to_numpy(), index=index)
         if key == "categories":
             col = self.column("policeuk_category", "category").astype("string").str.lower()
             wanted = {str(c).lower() for c in arg}
@@ -199,6 +247,10 @@ class _Context:
         )  # compiled
 
     def person(self, cond: Mapping[str, Any], trail: tuple[str, ...]) -> pd.Series:
+        pre = person_column(cond)
+        if pre in self.occ.columns:  # evaluated per crime by the store (in SQL)
+            col = self.occ[pre].fillna(False).astype(bool)
+            return pd.Series(col.to_numpy(), index=self.occ.index)
         inv = self.inv
         if inv is None:
             raise OffenceDefinitionError(

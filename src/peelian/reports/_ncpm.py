@@ -22,6 +22,7 @@ import pandas as pd
 import yaml
 
 from peelian import __version__
+from peelian.data.frames import is_synthetic_source, synthetic_sources
 from peelian.data.results import ResultRun, latest_result
 from peelian.data.store import Store
 from peelian.errors import ParameterError, SchemaError
@@ -159,11 +160,6 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def _is_synthetic(source: Any) -> bool:
-    s = str(source or "").lower()
-    return "synthetic" in s or s.startswith("force")
-
-
 def build_ncpm_context(
     store: Store,
     *,
@@ -195,6 +191,7 @@ def build_ncpm_context(
     force_rows = values[values["area_level"] == "force"]
     sections = []
     any_synthetic = False
+    synthetic_sources_here = synthetic_sources(store)
     for sec in actions["sections"]:
         names = sec.get("measures") or [m for m, n in ncpm_of.items() if n == sec.get("ncpm")]
         rows = force_rows[force_rows["measure"].isin(names)]
@@ -212,7 +209,7 @@ def build_ncpm_context(
                 )
                 chart = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
             csp = values[(values["measure"] == row["measure"]) & (values["area_level"] == "csp")]
-            synthetic = _is_synthetic(row.get("source"))
+            synthetic = is_synthetic_source(row.get("source"), synthetic_sources_here)
             any_synthetic |= synthetic
             measures.append(
                 {

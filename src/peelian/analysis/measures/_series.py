@@ -81,6 +81,7 @@ def measure_counts(
     involvements: pd.DataFrame | None = None,
     external: pd.DataFrame | None = None,
     harm_weights: Mapping[str, float] | None = None,
+    force_counts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Monthly counts per measure and area unit (the engine's input).
 
@@ -92,6 +93,9 @@ def measure_counts(
       (``involvements`` for age/sex-based sets) and its ``flags`` must all be true.
     - ``external``: series, area_level (force | csp), area_code, month, value.
     - ``harm_weights``: CCHI days per police.uk category (name), for the harm column.
+    - ``force_counts``: force measures already counted (by the store, in SQL:
+      ``peelian.data.offence_sql.force_measure_counts``), in the returned columns; used
+      instead of ``occurrences``.
 
     Returns columns measure, area_level ("unit" = an LSOA code to roll up, or an explicit
     level), area_code (NaN for unlocated records), month, count, harm.
@@ -126,7 +130,10 @@ def measure_counts(
             g = g.drop(columns="hw").reset_index().rename(columns={"lsoa_code": "area_code"})
             g.insert(1, "area_level", "unit")
             parts.append(g)
-    if occurrences is not None and len(occurrences):
+    if force_counts is not None and len(force_counts):
+        _need(force_counts, COUNT_COLUMNS, "force counts")
+        parts.append(force_counts[list(COUNT_COLUMNS)])
+    elif occurrences is not None and len(occurrences):
         _need(occurrences, ("month", "lsoa_code"), "force occurrences")
         from peelian.offences import offence_set
 
@@ -134,6 +141,7 @@ def measure_counts(
         n = occ["n"] if "n" in occ.columns else pd.Series(1, index=occ.index)
         harm = occ["harm"] if "harm" in occ.columns else pd.Series(np.nan, index=occ.index)
         cache: dict[str, pd.Series] = {}
+        shared: dict[str, Any] = {}  # normalised codes and sub-sets, shared by every set
         for d in catalogue:
             if d.source != "force":
                 continue
@@ -141,7 +149,8 @@ def measure_counts(
             name = d.filter.get("offence_set")
             if name:
                 if name not in cache:
-                    cache[name] = offence_set(name).mask(occ, involvements).astype(bool)
+                    m = offence_set(name).mask(occ, involvements, cache=shared)
+                    cache[name] = m.astype(bool)
                 mask &= cache[name]
             for flag in d.filter.get("flags") or []:
                 _need(occ, (flag,), "force occurrences")
@@ -154,11 +163,8 @@ def measure_counts(
                     "harm": harm[mask],
                 }
             )
-            g = (
-                sel.groupby(["area_code", "month"], dropna=False)
-                .agg(count=("count", "sum"), harm=("harm", lambda s: s.sum(min_count=1)))
-                .reset_index()
-            )
+            # harm stays NaN for a group without any weighted offence (min_count=1)
+            g = sel.groupby(["area_code", "month"], dropna=False).sum(min_count=1).reset_index()
             g.insert(0, "measure", d.name)
             g.insert(1, "area_level", "unit")
             parts.append(g)

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from peelian.data.frames import is_synthetic_source
 from peelian.errors import NotFoundError, ParameterError
 from peelian.web.auth import SessionUser
 from peelian.web.context import command_for
@@ -26,13 +27,13 @@ def _empty(kind: str, state: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**state, "command": command_for(kind)}
 
 
-def is_synthetic(rows: list[dict[str, Any]]) -> bool:
-    """True when any row comes from force records (synthetic in the demo) rather than police.uk."""
-    for row in rows:
-        source = str(row.get("source") or "").lower()
-        if "synthetic" in source or source.startswith("force"):
-            return True
-    return False
+def is_synthetic(ctx: Any, rows: list[dict[str, Any]]) -> bool:
+    """True when any row comes from a source holding synthetic rows in this store (force
+    records or survey responses made by peelian's generator: ``provenance`` in the data status).
+    """
+    prov = data_status(ctx).get("provenance", {})
+    synthetic = {k for k, v in prov.items() if v["synthetic"]}
+    return any(is_synthetic_source(row.get("source"), synthetic) for row in rows)
 
 
 def _force_code(ctx: Any) -> str | None:
@@ -62,7 +63,7 @@ def overview(request: Request, user: SessionUser) -> dict[str, Any]:
         "changes": changes,
         "measures_empty": _empty("measures", empty),
         "measures_run": run,
-        "synthetic": is_synthetic(measures),
+        "synthetic": is_synthetic(ctx, measures),
         "trend": trend,
         "data": {
             k: status[k]
@@ -111,7 +112,7 @@ def measures_page(request: Request, user: SessionUser) -> dict[str, Any]:
         "measures": rows,
         "children": children,
         "monthly": monthly["months"] if monthly else [],
-        "synthetic": is_synthetic(rows),
+        "synthetic": is_synthetic(ctx, rows),
         "run": catalogue["run"],
     }
 
@@ -160,11 +161,12 @@ def map_page(request: Request, user: SessionUser) -> dict[str, Any]:
 
 
 def area_page(request: Request, user: SessionUser, code: str) -> dict[str, Any]:
-    profile = area_profile(request.app.state.ctx, code)
+    ctx = request.app.state.ctx
+    profile = area_profile(ctx, code)
     return {
         "title": f"{profile['area']['name']} ({profile['area']['level']})",
         **profile,
-        "synthetic": is_synthetic(profile["measures"]["items"]),
+        "synthetic": is_synthetic(ctx, profile["measures"]["items"]),
     }
 
 
