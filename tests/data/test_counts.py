@@ -215,6 +215,29 @@ def test_person_conditions_in_sql_equal_the_per_crime_frames(  # type: ignore[no
         assert want > 0, s.name  # each definition selects some crimes in the synthetic data
 
 
+def test_provenance_says_which_sources_are_synthetic(  # type: ignore[no-untyped-def]
+    store, force_export: Path
+) -> None:
+    from peelian.data.forceimport import ingest_force
+    from peelian.data.frames import data_status, is_synthetic_source, provenance
+    from peelian.data.surveys import import_survey
+
+    empty = provenance(store)
+    assert empty["force"] == {"rows": 0, "synthetic_rows": 0, "synthetic": False}
+    demo_frames.fill_areas(store)
+    ingest_force(store, [force_export], "synthetic_rms")
+    import_survey(store, force_export / "satisfaction_survey.csv")
+    prov = data_status(store)["provenance"]
+    n_occ = len(pd.read_csv(force_export / "occurrences.csv", usecols=[0]))
+    n_survey = len(pd.read_csv(force_export / "satisfaction_survey.csv", usecols=[0]))
+    assert prov["force"] == {"rows": n_occ, "synthetic_rows": n_occ, "synthetic": True}
+    assert prov["survey"] == {"rows": n_survey, "synthetic_rows": n_survey, "synthetic": True}
+    synthetic = {k for k, v in prov.items() if v["synthetic"]}
+    assert is_synthetic_source("survey", synthetic) and is_synthetic_source("force", synthetic)
+    assert not is_synthetic_source("policeuk", synthetic)
+    assert not is_synthetic_source("survey", {"force"})  # a real survey beside synthetic records
+
+
 def test_population_by_year_sums_ages(store) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import insert
 
