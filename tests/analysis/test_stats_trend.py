@@ -73,3 +73,21 @@ def test_trend_refuses_bad_input() -> None:
         seasonal_trend_batch(np.ones(3), MONTHS)
     with pytest.raises(ParameterError, match="family"):
         seasonal_trend_batch(np.ones(48), MONTHS, family="gamma")
+
+
+def test_a_series_too_sparse_for_a_trend_is_not_estimable_and_never_infinite() -> None:
+    import warnings
+
+    from peelian.analysis.stats._trend import seasonal_trend_batch
+
+    months = [f"{y}-{m:02d}" for y in (2019, 2020, 2021, 2022) for m in range(1, 13)]
+    y = np.zeros((3, 48))
+    y[0, -1] = 1  # one event, in the last month: the fitted growth is unbounded
+    y[2] = np.random.default_rng(1).poisson(5, 48)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning either
+        r = seasonal_trend_batch(y, months)
+    for key in ("trend_pct", "trend_low", "trend_high", "p_value"):
+        assert np.isnan(r[key][0]), key
+        assert np.isfinite(r[key][2]), key
+    assert r["family"][0] == "" and r["family"][2] in ("poisson", "negbin")

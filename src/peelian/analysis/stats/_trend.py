@@ -114,7 +114,8 @@ def seasonal_trend_batch(
     Returns arrays per series: trend_pct (annual % change), trend_low, trend_high, p_value,
     dispersion (Pearson X2/df of the Poisson fit), dispersion_p, alpha (0 for Poisson), family
     ("poisson"/"negbin"/"" when it cannot be fitted), n_months, seasonal, and resid (S, T)
-    Pearson residuals of the final fit. Series with no events or fewer than p + 2 months get NaN.
+    Pearson residuals of the final fit. Series with no events or fewer than p + 2 months get NaN,
+    and so do series too sparse for a bounded interval (the trend's upper bound overflows).
     """
     if family not in ("auto", "poisson", "negbin"):
         raise ParameterError(
@@ -187,14 +188,21 @@ def seasonal_trend_batch(
     se = np.sqrt(cov[:, 1, 1])
     b1 = beta[:, 1]
     z = stats.norm.ppf(1 - (1 - level) / 2)
-    out["trend_pct"][idx] = 100 * (np.exp(b1) - 1)
-    out["trend_low"][idx] = 100 * (np.exp(b1 - z * se) - 1)
-    out["trend_high"][idx] = 100 * (np.exp(b1 + z * se) - 1)
-    out["p_value"][idx] = 2 * stats.norm.sf(np.abs(b1 / se))
+    # a series too sparse for a trend (e.g. one event in four years) has a huge standard error
+    # and an interval bound that overflows: it is not estimable (NaN, family ""), never inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        pct = 100 * (np.exp(b1) - 1)
+        low = 100 * (np.exp(b1 - z * se) - 1)
+        high = 100 * (np.exp(b1 + z * se) - 1)
+    ok = np.isfinite(pct) & np.isfinite(low) & np.isfinite(high)
+    out["trend_pct"][idx] = np.where(ok, pct, np.nan)
+    out["trend_low"][idx] = np.where(ok, low, np.nan)
+    out["trend_high"][idx] = np.where(ok, high, np.nan)
+    out["p_value"][idx] = np.where(ok, 2 * stats.norm.sf(np.abs(b1 / se)), np.nan)
     out["dispersion"][idx] = disp
     out["dispersion_p"][idx] = disp_p
     out["alpha"][idx] = alpha
-    out["family"][idx] = np.where(use_nb, "negbin", "poisson")
+    out["family"][idx] = np.where(ok, np.where(use_nb, "negbin", "poisson"), "")
     var = mu + alpha[:, None] * mu**2
     out["resid"][idx] = np.where(ww > 0, (yy - mu) / np.sqrt(var), np.nan)
     return out
