@@ -108,3 +108,29 @@ def test_bad_area_level_is_one_line(db: str, tmp_path: Path) -> None:
     res = runner.invoke(app, ["grip", "plan", "--weeks", "1", "--hotspots", "3", "--area-level",
                               "county", "--out", str(tmp_path), "--db", db])  # fmt: skip
     assert res.exit_code == 2 and "area-level" in res.output and "Traceback" not in res.output
+
+
+def test_plan_from_synthetic_force_records_says_so(tmp_path: Path) -> None:
+    """With force records loaded the plan uses them (public-space, non-domestic serious
+    violence) and, when they are synthetic, every output says so."""
+    from peelian.data.forceimport import ingest_force
+    from peelian.data.geography import load_areas
+    from peelian.data.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    store = open_store(url)
+    load_areas(store)
+    ingest_force(store, [ROOT / "tests/fixtures/hotspots/force_synthetic"], "synthetic_rms")
+    store.dispose()
+    res = runner.invoke(
+        app,
+        ["grip", "plan", "--weeks", "1", "--hotspots", "5", "--cell-size", "250",
+         "--start", "2022-09-05", "--out", str(tmp_path / "plan"), "--json", "--db", url],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["source"]["source"] == "force records" and out["source"]["synthetic"] is True
+    assert 0 < out["source"]["events_selected"] < out["source"]["events_considered"]
+    assert "SYNTHETIC DATA" in (tmp_path / "plan" / "plan.md").read_text().splitlines()[2]
+    assert "SYNTHETIC DATA" in (tmp_path / "plan" / "plan.html").read_text()

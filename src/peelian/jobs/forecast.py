@@ -293,6 +293,8 @@ def _grip_events(store: Store) -> tuple[pd.DataFrame, dict[str, Any]]:
             "events_considered": n_all,
             "events_selected": len(occ),
             "unweighted": int(occ["harm"].isna().sum()),
+            # generated records must be labelled wherever the plan is shown
+            "synthetic": bool(occ["synthetic"].any()) if "synthetic" in occ else False,
         }
         occ["harm"] = occ["harm"].fillna(0.0)
         return occ, info
@@ -304,6 +306,7 @@ def _grip_events(store: Store) -> tuple[pd.DataFrame, dict[str, Any]]:
         "includes domestic and private-space violence, which Grip would exclude",
         "events_considered": len(events),
         "events_selected": len(events),
+        "synthetic": False,
     }
     return events, info
 
@@ -446,6 +449,12 @@ def write_plan_files(
         f"({s['patrol_hours']:.0f} officer-hours), {s['visits_per_day']} per hotspot per day at "
         "unpredictable times within each hotspot's high-risk hours (Koper 1995; Grip guidance).",
     ]
+    if meta["source"].get("synthetic"):
+        head.insert(
+            1,
+            "SYNTHETIC DATA: this plan was made from peelian's synthetic force records, not real "
+            "police records. Do not deploy officers on it.",
+        )
     if meta.get("profile_note"):
         head.append(f"Note: {meta['profile_note']}.")
     cols = ["rank", "cell_id", "area_code", "expected_harm_share", "high_risk_hours"]
