@@ -61,20 +61,21 @@ def _extended() -> pd.DataFrame:
     return pd.concat([early, pu], ignore_index=True)
 
 
+def _keep_best(best: dict[str, float], **times: float) -> None:
+    for k, v in times.items():
+        best[k] = min(best.get(k, float("inf")), v)
+
+
 def _from_store(url: str, repeat: int) -> int:
     from peelian.analysis.measures import load_definitions
     from peelian.data.counts import policeuk_counts
     from peelian.data.offence_sql import force_measure_counts
     from peelian.data.store import open_store
-    from peelian.jobs.measures import run_measures
+    from peelian.jobs.measures import force_measure_specs, run_measures
 
     store = open_store(url)
     cat = load_definitions(None)
-    wanted = [
-        (d.name, d.filter.get("offence_set"), list(d.filter.get("flags") or []))
-        for d in cat
-        if d.source == "force"
-    ]
+    wanted = force_measure_specs(cat)
     best: dict[str, float] = {}
     result = None
     for _ in range(repeat):
@@ -85,13 +86,7 @@ def _from_store(url: str, repeat: int) -> int:
         t2 = time.perf_counter()
         fc = force_measure_counts(store, wanted)
         t3 = time.perf_counter()
-        for k, v in (
-            ("total", t1 - t0),
-            ("cpu", c1 - c0),
-            ("policeuk", t2 - t1),
-            ("force", t3 - t2),
-        ):
-            best[k] = min(best.get(k, float("inf")), v)
+        _keep_best(best, total=t1 - t0, cpu=c1 - c0, policeuk=t2 - t1, force=t3 - t2)
     assert result is not None
     v = result.values
     load = os.getloadavg()
@@ -157,13 +152,7 @@ def main() -> int:
             source_notes={"force": "no force records have been loaded"},
         )
         t2, c2 = time.perf_counter(), time.process_time()
-        for k, v in (
-            ("counts", t1 - t0),
-            ("compute", t2 - t1),
-            ("total", t2 - t0),
-            ("cpu", c2 - c0),
-        ):
-            best[k] = min(best.get(k, float("inf")), v)
+        _keep_best(best, counts=t1 - t0, compute=t2 - t1, total=t2 - t0, cpu=c2 - c0)
     assert result is not None
     load = os.getloadavg()
     if args.profile:

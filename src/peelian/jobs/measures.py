@@ -12,7 +12,7 @@ area_level, area_code, month, count, centre, lcl, ucl, signal).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,17 @@ from peelian.data.surveys import load_survey_responses, survey_response_lsoas
 from peelian.errors import EmptySelectionError, ParameterError
 from peelian.offences import OffenceError, cchi_weights
 
-__all__ = ["compute_measures", "run_measures"]
+__all__ = ["compute_measures", "force_measure_specs", "run_measures"]
+
+
+def force_measure_specs(catalogue: Iterable[Any]) -> list[tuple[str, str | None, list[str]]]:
+    """(measure, offence set, flags) of each force-record measure of a catalogue: what
+    :func:`peelian.data.offence_sql.force_measure_counts` counts."""
+    return [
+        (d.name, d.filter.get("offence_set"), list(d.filter.get("flags") or []))
+        for d in catalogue
+        if d.source == "force"
+    ]
 
 
 def run_measures(
@@ -67,14 +77,9 @@ def run_measures(
     pu = policeuk_counts(store) if "policeuk" in sources and "policeuk" in months else None
     force_counts = None
     if "force" in sources:
-        wanted = [
-            (d.name, d.filter.get("offence_set"), list(d.filter.get("flags") or []))
-            for d in cat
-            if d.source == "force"
-        ]
         try:
             # every force measure counted in one GROUP BY in the database (decision 0007)
-            force_counts = force_measure_counts(store, wanted)
+            force_counts = force_measure_counts(store, force_measure_specs(cat))
         except OffenceError as exc:
             raise as_peelian_error(exc) from exc
     ext = external_series(store) if "external" in sources else None
