@@ -178,3 +178,214 @@ def test_status_after_a_real_policeuk_ingest(store, tmp_path) -> None:
         }
         page = c.get("/data", headers={"accept": "text/html"}).text
         assert "reconciles" in page and "Anti-social behaviour" in page
+
+
+# -- crime concentration ----------------------------------------------------------------------
+def test_concentration_shares_gini_stability_and_lorenz(viewer) -> None:
+    body = viewer.get("/api/hotspots/concentration").json()
+    assert body["run"]["name"] == "violence-and-sexual-offences"
+    assert body["names"] == ["violence-and-sexual-offences"]
+    assert body["n_events"] == 784 and body["n_cells"] == 32 and body["cell_size"] == 500
+    assert body["period"] == "2021-01..2021-12"
+    stats = {r["statistic"]: r["value"] for r in body["statistics"]}
+    # cells hold 40, 39, ..., 9 events (784): the top 1, 2 and 4 cells of 32
+    assert stats["share_n_top_1pct"] == pytest.approx(40 / 784)
+    assert stats["share_n_top_5pct"] == pytest.approx(79 / 784)
+    assert stats["share_n_top_10pct"] == pytest.approx(154 / 784)
+    assert stats["share_harm_top_10pct"] == pytest.approx(154 / 784)  # harm is 3 per event
+    # Gini = sum_i (2i - n - 1) x_(i) / (n sum x) over x = 9..40 ascending: 5456 / 25088
+    assert stats["gini"] == pytest.approx(5456 / 25088)
+    assert 0 < stats["gini_poisson_expected"] < stats["gini_generalised"] == stats["gini"]
+    shares = {r["top_fraction"]: r for r in body["shares"]}
+    assert sorted(shares) == [0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
+    assert shares[0.5]["cells"] == 16 and shares[0.5]["share_n"] == pytest.approx(520 / 784)
+    # no 2020 events: no stability comparison, and the run says why
+    assert body["stability"] is None
+    assert body["stability_note"] == "no events in 2020-01..2020-12 to compare with"
+    lorenz = body["lorenz"]
+    assert len(lorenz) == 101 and lorenz[0]["share_n"] == 0 and lorenz[-1]["share_n"] == 1
+    assert lorenz[50]["cell_share"] == 0.5 and lorenz[50]["share_n"] == pytest.approx(520 / 784)
+    assert viewer.get("/api/results").json()["concentration"]["computed"] is True
+    r = viewer.get("/api/hotspots/concentration?name=burglary")
+    assert r.status_code == 404
+    assert "peelian hotspots concentration" in r.json()["error"]["hint"]
+
+
+def test_concentration_saved_by_the_cli_has_the_same_figures(store, viewer) -> None:
+    """``peelian hotspots concentration --save`` keeps the cells and the run summary only (no
+    ``summary``/``lorenz`` parts): the figures come from the run summary."""
+    from web_seed import concentration_run
+
+    from peelian.data.results import save_result
+
+    frames, params, summary = concentration_run()
+    save_result(store, "concentration", "all", {"cells": frames["lorenz"]}, params=params,
+                summary={k: v for k, v in summary.items() if not k.startswith("stability")})  # fmt: skip
+    body = viewer.get("/api/hotspots/concentration?name=all").json()
+    job = viewer.get("/api/hotspots/concentration").json()
+    assert body["run"]["name"] == "all" and body["lorenz"] == [] and body["stability"] is None
+    got = {r["statistic"]: r["value"] for r in body["statistics"]}
+    want = {r["statistic"]: r["value"] for r in job["statistics"]}
+    assert got.keys() == want.keys() and got == pytest.approx(want)
+    assert body["shares"] == job["shares"]
+
+
+def test_hotspots_page_shows_concentration(viewer) -> None:
+    data = viewer.get("/hotspots.json").json()
+    assert data["concentration_empty"] is None
+    assert data["concentration_figures"]["share_n_top_5pct"] == pytest.approx(79 / 784)
+    page = viewer.get("/hotspots", headers={"accept": "text/html"}).text
+    section = page[page.index('id="c-h"') :]
+    assert "784 events in 32 cells of 500 m" in section
+    assert "The top 5% of cells hold 10.1% of the crime and 10.1% of the harm" in section
+    assert '<td>top 50%</td><td class="num">16</td><td class="num">66.3%</td>' in section
+    assert 'Gini coefficient</td><td class="num">0.217</td>' in section
+    assert 'data-chart="lorenz-spec"' in section
+    assert "no events in 2020-01..2020-12 to compare with" in section
+
+
+def test_hotspots_page_names_the_command_for_concentration(store, tmp_path) -> None:
+    from fastapi.testclient import TestClient
+    from web_seed import PASSWORD, login
+
+    from peelian.config import Settings
+    from peelian.data.users import add_user
+    from peelian.web import create_app
+
+    add_user(store, "viewer1", PASSWORD, "viewer")
+    app = create_app(Settings(data_dir=tmp_path, env="test", secret_key="s" * 40), store=store)
+    with TestClient(app) as c:
+        login(c, "viewer1")
+        page = c.get("/hotspots", headers={"accept": "text/html"}).text
+        section = page[page.index('id="c-h"') :]
+        assert "Crime concentration not computed yet" in section
+        cmd = "peelian hotspots concentration --crime-type violence-and-sexual-offences --save"
+        assert cmd in section
+        r = c.get("/api/hotspots/concentration")
+        assert r.status_code == 404 and cmd in r.json()["error"]["hint"]
+
+
+# -- OpenAPI response schemas -----------------------------------------------------------------
+def _resolve(schema: dict, spec: dict) -> dict:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+_TYPES = {"string": str, "boolean": bool, "array": list, "object": dict}
+
+
+def _problems(value: object, schema: dict, spec: dict, where: str) -> list[str]:
+    """Where ``value`` breaks ``schema``: a missing required key or a value of another type."""
+    schema = _resolve(schema, spec)
+    if "anyOf" in schema:
+        tries = [_problems(value, s, spec, where) for s in schema["anyOf"]]
+        return [] if any(not t for t in tries) else min(tries, key=len)
+    kind = schema.get("type")
+    if kind == "null":
+        return [] if value is None else [f"{where}: not null"]
+    if kind == "integer" and (not isinstance(value, int) or isinstance(value, bool)):
+        return [f"{where}: {value!r} is not an integer"]
+    if kind == "number" and (not isinstance(value, int | float) or isinstance(value, bool)):
+        return [f"{where}: {value!r} is not a number"]
+    if kind in _TYPES and not isinstance(value, _TYPES[kind]):
+        return [f"{where}: {value!r} is not a {kind}"]
+    out: list[str] = []
+    if isinstance(value, dict):
+        missing = set(schema.get("required", [])) - set(value)
+        out += [f"{where}: missing {sorted(missing)}"] if missing else []
+        for key, sub in value.items():
+            if key in schema.get("properties", {}):
+                out += _problems(sub, schema["properties"][key], spec, f"{where}.{key}")
+            elif isinstance(schema.get("additionalProperties"), dict):
+                out += _problems(sub, schema["additionalProperties"], spec, f"{where}.{key}")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value[:5]):
+            out += _problems(item, schema["items"], spec, f"{where}[{i}]")
+    return out
+
+
+def test_openapi_documents_every_api_response(client) -> None:
+    spec = client.get("/openapi.json").json()
+    api = {p: ops["get"] for p, ops in spec["paths"].items() if p.startswith("/api/")}
+    assert len(api) == 23 and "/api/hotspots/concentration" in api
+    error_ref = "#/components/schemas/ErrorBody"
+    for path, op in api.items():
+        ok = op["responses"]["200"]["content"]
+        assert any(media.get("schema") for media in ok.values()), path
+        for status in ("401", "403", "404", "422"):
+            if status in op["responses"]:
+                body = op["responses"][status]["content"]["application/json"]["schema"]
+                assert body == {"$ref": error_ref}, (path, status)
+        assert "401" in op["responses"], path
+    assert (
+        "404" in api["/api/measures"]["responses"]
+        and "404" in api["/api/areas/{code}"]["responses"]
+    )
+    assert "403" in api["/api/exports/{kind}.{fmt}"]["responses"]
+    error = _resolve(spec["components"]["schemas"]["ErrorBody"]["properties"]["error"], spec)
+    assert set(error["required"]) == {"code", "message", "hint"}
+    page = _resolve(api["/api/measures"]["responses"]["200"]["content"]["application/json"]
+                    ["schema"], spec)  # fmt: skip
+    assert {"items", "total", "limit", "offset", "next_offset", "run"} <= set(page["required"])
+    item = _resolve(page["properties"]["items"]["items"], spec)
+    assert {"measure", "area_code", "current", "baseline", "rate_ratio", "ci_low", "ci_high",
+            "p_value", "p_value_adjusted", "significant"} <= set(item["properties"])  # fmt: skip
+    assert item["additionalProperties"] is True  # results carry more columns than listed
+    assert item["properties"]["rate_ratio"]["description"]
+
+
+#: One URL per API path (each JSON or GeoJSON), checked against its documented schema.
+SCHEMA_URLS = [
+    "/api/status",
+    "/api/results",
+    "/api/batches",
+    "/api/batches/1",
+    "/api/quarantine/reasons",
+    "/api/quarantine?limit=3",
+    "/api/areas?level=lsoa21",
+    "/api/areas/E05001101",
+    "/api/areas/E05001101/profile",
+    "/api/geo/areas/ward.geojson",
+    "/api/events/counts?by=area&level=ward",
+    "/api/events/counts?by=month",
+    "/api/events/map",
+    "/api/measures/catalogue",
+    "/api/measures",
+    "/api/measures/homicide/monthly",
+    "/api/hotspots/gistar",
+    "/api/hotspots/emerging",
+    "/api/hotspots/kde",
+    "/api/hotspots/gistar/cells.geojson",
+    "/api/hotspots/concentration",
+    "/api/exports/gistar.geojson",
+    "/api/forecasts",
+    "/api/backtests",
+    "/api/grip",
+]
+
+
+def test_responses_have_every_field_the_schema_requires(analyst) -> None:
+    """The documented schemas cannot drift from what the services answer: every field a schema
+    requires is in the real response, with the documented type."""
+    import re
+
+    spec = analyst.get("/openapi.json").json()
+    templates = {p: re.compile(re.sub(r"\\{\w+\\}", r"[^/]+", re.escape(p))) for p in spec["paths"]}
+    checked = set()
+    for url in SCHEMA_URLS:
+        path = url.split("?")[0]
+        template = (
+            path
+            if path in spec["paths"]
+            else next(p for p, rx in templates.items() if rx.fullmatch(path))
+        )
+        checked.add(template)
+        r = analyst.get(url)
+        assert r.status_code == 200, (url, r.text[:300])
+        content = spec["paths"][template]["get"]["responses"]["200"]["content"]
+        media = r.headers["content-type"].split(";")[0]
+        assert media in content, (url, media, list(content))
+        assert _problems(r.json(), content[media]["schema"], spec, url) == []
+    # every JSON path of the API but the report (PDF/HTML)
+    assert {p for p in spec["paths"] if p.startswith("/api/")} - checked == {"/api/reports/ncpm"}

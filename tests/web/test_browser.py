@@ -180,6 +180,8 @@ def test_hotspots_forecasts_data_pages(page) -> None:  # type: ignore[no-untyped
         _map_rendered(pg, sel)
     assert pg.locator("#gistar-table tbody tr").count() == 4
     assert pg.get_by_role("link", name="CSV").count() == 3
+    _plot_rendered(pg, "#lorenz")
+    assert pg.locator("#concentration-table tbody tr").count() == 6
     _shot(pg, "hotspots")
     pg.get_by_role("link", name="Forecasts", exact=True).click()
     _plot_rendered(pg, "#backtest")

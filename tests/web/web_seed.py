@@ -1,7 +1,8 @@
 """A small, realistic store for the web and report tests: Northumbria's hierarchy in miniature
 (force -> 2 CSPs -> 4 wards -> 8 LSOAs, 1 km squares in British National Grid near Newcastle),
 police.uk-style events for 2021-01..2021-12 with a known total per month and category, one
-ingest batch with a quarantined row, and results of every kind in the results contract."""
+ingest batch with a quarantined row, and results of every kind in the results contract
+(concentration included)."""
 
 from __future__ import annotations
 
@@ -329,6 +330,37 @@ def cells() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs="EPSG:27700")
 
 
+def concentration_run() -> tuple[dict[str, pd.DataFrame], dict[str, Any], dict[str, Any]]:
+    """(frames, params, summary) of a concentration run as
+    :func:`peelian.jobs.hotspots.run_concentration` saves it, computed by the analysis on events
+    at the centres of :func:`cells` (40 - k in cell k: 784 events; CCHI weight 3): the top cell
+    (1% of 32) holds 40/784 of the crime, the top 2 (5%) 79/784, the top 4 (10%) 154/784.
+    There are no 2020 events to compare the top cells with, and the run says so."""
+    from peelian.analysis import hotspots as hs
+    from peelian.jobs.hotspots import previous_window
+
+    c = cells()
+    ev = c.loc[c.index.repeat(c["n"]), ["x", "y"]]
+    ev = ev.rename(columns={"x": "easting", "y": "northing"}).reset_index(drop=True)
+    ev["month"], ev["category"] = "2021-06", "Violence and sexual offences"
+    ev["location_precision"] = "snapped"
+    boundary = gpd.GeoSeries([ls["geometry"] for ls in lsoas()]).union_all()
+    conc = hs.concentration(
+        ev, boundary, cell_size=500, harm_weights={"Violence and sexual offences": 3.0},
+        harm_col="category",
+    )  # fmt: skip
+    before, latest = previous_window(MONTHS)
+    summary = dict(
+        conc.summary, period="2021-01..2021-12", crime_type="Violence and sexual offences",
+        source="policeuk", grid="square", choices=conc.choices, report=conc.report,
+        warnings=list(conc.warnings), stability=None,
+        stability_periods={"before": list(before), "latest": list(latest)},
+        stability_note=f"no events in {before[0]}..{before[1]} to compare with",
+    )  # fmt: skip
+    frames = {"lorenz": hs.lorenz_table(conc), "summary": hs.concentration_summary(conc)}
+    return frames, conc.params, summary
+
+
 def seed_results(store: Any) -> dict[str, int]:
     ids = {
         "measures": save_result(
@@ -431,6 +463,11 @@ def seed_results(store: Any) -> dict[str, int]:
         ]
     )
     ids["grip_plan"] = save_result(store, "grip_plan", "grip", {"hotspots": h, "visits": visits})
+    frames, params, summary = concentration_run()
+    ids["concentration"] = save_result(
+        store, "concentration", "violence-and-sexual-offences", frames, params=params,
+        summary=summary,
+    )  # fmt: skip
     return ids
 
 

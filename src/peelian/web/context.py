@@ -193,6 +193,9 @@ COMMANDS: dict[str, str] = {
     "gistar": "peelian hotspots gistar --crime-type violence-and-sexual-offences --save",
     "emerging": "peelian hotspots emerging --crime-type violence-and-sexual-offences --save",
     "kde": "peelian hotspots kde --crime-type violence-and-sexual-offences --save",
+    "concentration": (
+        "peelian hotspots concentration --crime-type violence-and-sexual-offences --save"
+    ),
     "backtest": "peelian forecast backtest",
     "forecast": "peelian forecast predict",
     "grip_plan": "peelian grip plan",

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from peelian.web.api import _schemas as S
 from peelian.web.api._cache import cached_json
 from peelian.web.auth import require
 from peelian.web.services import areas
@@ -19,7 +20,11 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (max 100
 Offset = Annotated[int, Query(ge=0)]
 
 
-@router.get("/areas", summary="Areas by level, parent and name")
+@router.get(
+    "/areas",
+    summary="Areas by level, parent and name",
+    responses=S.responses(S.AreasPage, 422),
+)
 async def get_areas(
     request: Request,
     level: Annotated[str | None, Query(description="force, csp, ward, lsoa21 or lsoa11")] = None,
@@ -39,7 +44,8 @@ async def get_areas(
 @router.get(
     "/geo/areas/{level}.geojson",
     summary="Boundaries of one level as GeoJSON (WGS84, simplified)",
-    response_class=Response,
+    response_class=S.GeoJSONResponse,
+    responses=S.responses(S.AreaFeatureCollection, 422, json_route=False),
 )
 def get_area_geojson(request: Request, level: str) -> Response:
     body = areas.area_geojson(request.app.state.ctx, level)
@@ -48,11 +54,19 @@ def get_area_geojson(request: Request, level: str) -> Response:
     )
 
 
-@router.get("/areas/{code}", summary="One area with its ancestors and children")
+@router.get(
+    "/areas/{code}",
+    summary="One area with its ancestors and children",
+    responses=S.responses(S.AreaDetail, 404, 422),
+)
 async def get_area(request: Request, code: str) -> Response:
     return await cached_json(request, lambda: areas.area_detail(request.app.state.ctx, code))
 
 
-@router.get("/areas/{code}/profile", summary="An area's trend, categories and measures")
+@router.get(
+    "/areas/{code}/profile",
+    summary="An area's trend, categories and measures",
+    responses=S.responses(S.AreaProfile, 404, 422),
+)
 async def get_area_profile(request: Request, code: str) -> Response:
     return await cached_json(request, lambda: area_profile(request.app.state.ctx, code))

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from peelian.web.api import _schemas as S
 from peelian.web.api._cache import cached_json
 from peelian.web.auth import require
 from peelian.web.services import events
@@ -16,7 +17,11 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api", tags=["events"], dependencies=[Depends(require("viewer"))])
 
 
-@router.get("/events/counts", summary="Event counts and CCHI harm by month, category or area")
+@router.get(
+    "/events/counts",
+    summary="Event counts and CCHI harm by month, category or area",
+    responses=S.responses(S.EventCountsPage, 422),
+)
 async def get_counts(
     request: Request,
     by: Annotated[str, Query(description="month, category or area")] = "month",
@@ -46,7 +51,11 @@ async def get_counts(
     )
 
 
-@router.get("/events/map", summary="One value per area for the choropleth map")
+@router.get(
+    "/events/map",
+    summary="One value per area for the choropleth map",
+    responses=S.responses(S.MapValues, 422),
+)
 async def get_map_values(
     request: Request,
     level: Annotated[str, Query(description="lsoa21 or ward (or csp)")] = "ward",

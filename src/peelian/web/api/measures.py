@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from peelian.web.api import _schemas as S
 from peelian.web.api._cache import cached_json
 from peelian.web.auth import require
 from peelian.web.services import results
@@ -16,12 +17,20 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api", tags=["measures"], dependencies=[Depends(require("viewer"))])
 
 
-@router.get("/measures/catalogue", summary="Each measure: label, unit, source, good direction")
+@router.get(
+    "/measures/catalogue",
+    summary="Each measure: label, unit, source, good direction",
+    responses=S.responses(S.MeasuresCatalogue, 404),
+)
 async def get_catalogue(request: Request) -> Response:
     return await cached_json(request, lambda: results.measures_catalogue(request.app.state.ctx))
 
 
-@router.get("/measures", summary="Measure values (force level unless an area filter is given)")
+@router.get(
+    "/measures",
+    summary="Measure values (force level unless an area filter is given)",
+    responses=S.responses(S.MeasuresPage, 404, 422),
+)
 async def get_measures(
     request: Request,
     measure: Annotated[str | None, Query(description="Measure id")] = None,
@@ -51,7 +60,11 @@ async def get_measures(
     )
 
 
-@router.get("/measures/{measure}/monthly", summary="Monthly counts with SPC limits and signals")
+@router.get(
+    "/measures/{measure}/monthly",
+    summary="Monthly counts with SPC limits and signals",
+    responses=S.responses(S.MeasureMonthly, 404, 422),
+)
 async def get_monthly(
     request: Request, measure: str, area_code: Annotated[str | None, Query()] = None
 ) -> Response:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from peelian.errors import ParameterError
+from peelian.web.api import _schemas as S
 from peelian.web.auth import require
 from peelian.web.services.common import check_month
 
@@ -20,6 +21,17 @@ router = APIRouter(prefix="/api", tags=["reports"])
     summary="Build the National Crime Measures report (analyst role)",
     response_class=Response,
     dependencies=[Depends(require("analyst"))],
+    responses=S.responses(
+        None,
+        403,
+        404,
+        422,
+        content={
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            "text/html": {"schema": {"type": "string"}},
+        },
+        json_route=False,
+    ),
 )
 def get_ncpm(
     request: Request,

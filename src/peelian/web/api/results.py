@@ -1,4 +1,5 @@
-"""``/api/hotspots``, ``/api/forecasts``, ``/api/backtests``, ``/api/grip``: persisted results.
+"""``/api/hotspots``, ``/api/forecasts``, ``/api/backtests``, ``/api/grip``: persisted results
+(``/api/hotspots/concentration``: how concentrated crime is across the cells).
 
 Exports (CSV, GeoJSON) need the analyst role.
 """
@@ -11,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from peelian.errors import ParameterError
+from peelian.web.api import _schemas as S
 from peelian.web.api._cache import cached_json
 from peelian.web.auth import require
 from peelian.web.services import results
@@ -27,7 +29,26 @@ Classification = Annotated[
 ]
 
 
-@router.get("/hotspots/{kind}", tags=["hotspots"], summary="Cells of a gistar/emerging/kde run")
+# Declared before /hotspots/{kind}, which would otherwise take "concentration" as a kind.
+@router.get(
+    "/hotspots/concentration",
+    tags=["hotspots"],
+    summary="Crime concentration: shares of crime and harm in the top cells, Gini, Lorenz curve",
+    responses=S.responses(S.Concentration, 404, 422),
+)
+async def get_concentration(
+    request: Request,
+    name: Annotated[str | None, Query(description="Crime-set slug")] = None,
+) -> Response:
+    return await cached_json(request, lambda: results.concentration(request.app.state.ctx, name))
+
+
+@router.get(
+    "/hotspots/{kind}",
+    tags=["hotspots"],
+    summary="Cells of a gistar/emerging/kde run",
+    responses=S.responses(S.HotspotCellsPage, 404, 422),
+)
 async def get_cells(
     request: Request,
     kind: str,
@@ -53,6 +74,7 @@ async def get_cells(
     "/hotspots/{kind}/cells.geojson",
     tags=["hotspots"],
     summary="Significant cells as GeoJSON (WGS84), at most max_cells",
+    responses=S.responses(S.CellsFeatureCollection, 404, 422),
 )
 async def get_cells_geojson(
     request: Request,
@@ -74,7 +96,15 @@ async def get_cells_geojson(
     tags=["hotspots"],
     summary="Export all cells of a run as CSV or GeoJSON (analyst role)",
     dependencies=[Depends(require("analyst"))],
-    response_class=Response,
+    response_class=S.GeoJSONResponse,
+    responses=S.responses(
+        S.CellsFeatureCollection,
+        403,
+        404,
+        422,
+        content={"text/csv": {"schema": {"type": "string", "description": "fmt=csv"}}},
+        json_route=False,
+    ),
 )
 def export_cells(request: Request, kind: str, fmt: str, name: str | None = None) -> Response:
     ctx = request.app.state.ctx
@@ -99,7 +129,12 @@ def export_cells(request: Request, kind: str, fmt: str, name: str | None = None)
     return Response(json.dumps(body), media_type="application/geo+json", headers=headers)
 
 
-@router.get("/forecasts", tags=["forecasts"], summary="The current forecast's cells by rank")
+@router.get(
+    "/forecasts",
+    tags=["forecasts"],
+    summary="The current forecast's cells by rank",
+    responses=S.responses(S.ForecastPage, 404, 422),
+)
 async def get_forecast(
     request: Request,
     name: str | None = None,
@@ -120,11 +155,21 @@ async def get_forecast(
     )
 
 
-@router.get("/backtests", tags=["forecasts"], summary="Backtest scores per model and month")
+@router.get(
+    "/backtests",
+    tags=["forecasts"],
+    summary="Backtest scores per model and month",
+    responses=S.responses(S.Backtest, 404, 422),
+)
 async def get_backtest(request: Request, name: str | None = None) -> Response:
     return await cached_json(request, lambda: results.backtest(request.app.state.ctx, name))
 
 
-@router.get("/grip", tags=["forecasts"], summary="The Grip patrol plan: hotspots and visits")
+@router.get(
+    "/grip",
+    tags=["forecasts"],
+    summary="The Grip patrol plan: hotspots and visits",
+    responses=S.responses(S.GripPlan, 404),
+)
 async def get_grip(request: Request) -> Response:
     return await cached_json(request, lambda: results.grip_plan(request.app.state.ctx))

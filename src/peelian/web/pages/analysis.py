@@ -1,4 +1,5 @@
-"""Hotspots (Gi*, emerging, KDE) and Forecasts (backtests, forecast map, Grip plan) pages."""
+"""Hotspots (Gi*, emerging, KDE, concentration) and Forecasts (backtests, forecast map, Grip plan)
+pages."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def hotspots_page(request: Request, user: SessionUser) -> dict[str, Any]:
     )
     emerging, e_empty = attempt(lambda: results.hotspot_cells(ctx, "emerging", name, limit=50))
     kde, k_empty = attempt(lambda: results.hotspot_cells(ctx, "kde", name, limit=1))
+    conc, c_empty = attempt(lambda: results.concentration(ctx, name))
     counts: dict[str, int] = {}
     if gistar is not None:
         cells = ctx.run(gistar["run"]["id"]).frames["cells"]
@@ -36,7 +38,11 @@ def hotspots_page(request: Request, user: SessionUser) -> dict[str, Any]:
     if emerging is not None:
         cells = ctx.run(emerging["run"]["id"]).frames["cells"]
         patterns = {str(k): int(v) for k, v in cells["pattern"].value_counts().items()}
-    names = sorted(set(ctx.run_names("gistar")) | set(ctx.run_names("emerging")))
+    names = sorted(
+        set(ctx.run_names("gistar"))
+        | set(ctx.run_names("emerging"))
+        | set(ctx.run_names("concentration"))
+    )
     return {
         "title": "Hotspots",
         "name": name or (gistar or emerging or {}).get("run", {}).get("name"),
@@ -49,6 +55,11 @@ def hotspots_page(request: Request, user: SessionUser) -> dict[str, Any]:
         "emerging_empty": _empty("emerging", e_empty),
         "kde": kde["run"] if kde else None,
         "kde_empty": _empty("kde", k_empty),
+        "concentration": conc,
+        "concentration_figures": {
+            row["statistic"]: row["value"] for row in (conc or {}).get("statistics", [])
+        },
+        "concentration_empty": _empty("concentration", c_empty),
         "can_export": user.allows("analyst"),
     }
 

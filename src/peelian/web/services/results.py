@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from peelian.data.results import ResultRun
@@ -20,6 +21,7 @@ __all__ = [
     "HOTSPOT_KINDS",
     "backtest",
     "cells_geojson",
+    "concentration",
     "forecast",
     "grip_plan",
     "hotspot_cells",
@@ -51,7 +53,7 @@ def run_meta(run: ResultRun) -> dict[str, Any]:
 def result_runs(ctx: WebContext) -> dict[str, Any]:
     """For each result kind: the names computed, or the command that computes it."""
     out = {}
-    for kind in ("measures", *HOTSPOT_KINDS, "backtest", "forecast", "grip_plan"):
+    for kind in ("measures", *HOTSPOT_KINDS, "concentration", "backtest", "forecast", "grip_plan"):
         names = ctx.run_names(kind)
         out[kind] = {"names": names, "computed": bool(names), "command": command_for(kind)}
     return out
@@ -299,3 +301,78 @@ def grip_plan(ctx: WebContext) -> dict[str, Any]:
         "visits": records(visits),
         "hotspots_geojson": _to_geojson(hotspots) if len(hotspots) else None,
     }
+
+
+# -- concentration ----------------------------------------------------------------------------
+#: Points of the Lorenz curve sent to the browser (the job stores 1,001).
+LORENZ_POINTS = 101
+#: Labels of the run-summary figures, for runs saved without their ``summary`` part (as
+#: ``peelian hotspots concentration --save`` saves them: the cells and the run summary only).
+_CONCENTRATION_LABELS = {
+    "n_events": "Events",
+    "n_cells": "Cells",
+    "gini": "Gini coefficient",
+    "gini_generalised": "Generalised Gini (Bernasco & Steenbeek)",
+    "gini_poisson_expected": "Generalised Gini by chance",
+    "gini_poisson_adjusted": "Poisson-adjusted Gini",
+    "gini_harm": "Gini coefficient of harm",
+}
+
+
+def concentration(ctx: WebContext, name: str | None = None) -> dict[str, Any]:
+    """The latest crime-concentration run of a crime set (kind ``concentration``).
+
+    ``statistics`` (statistic, value, label): shares of crime and harm in the top 1, 5 and 10% of
+    cells; the Gini coefficient, Bernasco & Steenbeek's (2017) generalised Gini, the Gini
+    expected from chance alone and the Poisson-adjusted Gini (Levin, Rosenfeld & Deckard 2017;
+    Mohler et al. 2019); with two comparable 12-month periods, the Jaccard overlap and Spearman
+    correlation of the top 5% of cells. ``shares``: crime and harm in the top 1-50% of cells.
+    ``lorenz``: the Lorenz curve at :data:`LORENZ_POINTS` shares of cells. Point estimates: the
+    run holds no intervals. Computed and cited in :mod:`peelian.analysis.hotspots` and saved by
+    :func:`peelian.jobs.hotspots.run_concentration`.
+    """
+    name = _default_name(ctx, "concentration", name)
+    run = ctx.latest("concentration", name)
+    s = run.summary
+    if "summary" in run.frames:
+        statistics = records(run.frames["summary"])
+    else:
+        statistics = _concentration_statistics(s)
+    lorenz = run.frames.get("lorenz", pd.DataFrame())
+    if len(lorenz) > LORENZ_POINTS:
+        lorenz = lorenz.iloc[np.linspace(0, len(lorenz) - 1, LORENZ_POINTS).round().astype(int)]
+    stability = s.get("stability")
+    return {
+        "run": run_meta(run),
+        "names": ctx.run_names("concentration"),
+        "period": s.get("period"),
+        "n_events": s.get("n_events"),
+        "n_cells": s.get("n_cells"),
+        "cell_size": s.get("cell_size"),
+        "statistics": statistics,
+        "shares": list(s.get("shares") or []),
+        "stability": {**stability, "periods": s.get("stability_periods")} if stability else None,
+        "stability_note": s.get("stability_note"),
+        "lorenz": records(lorenz),
+    }
+
+
+def _concentration_statistics(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """The headline figures from a run's summary, as the job's ``summary`` part has them."""
+    from peelian.analysis.hotspots import SUMMARY_TOP
+
+    shares = {round(float(r["top_fraction"]), 6): r for r in summary.get("shares") or []}
+    rows: list[dict[str, Any]] = []
+    for t in SUMMARY_TOP:
+        pct, key = f"{t * 100:g}%", f"{t * 100:g}pct"
+        share = shares.get(round(t, 6), {})
+        rows += [
+            {"statistic": f"share_n_top_{key}", "value": share.get("share_n"),
+             "label": f"Share of crime in the top {pct} of cells"},
+            {"statistic": f"share_harm_top_{key}", "value": share.get("share_harm"),
+             "label": f"Share of harm in the top {pct} of cells"},
+        ]  # fmt: skip
+    for stat, label in _CONCENTRATION_LABELS.items():
+        if stat in summary:
+            rows.append({"statistic": stat, "value": summary[stat], "label": label})
+    return rows

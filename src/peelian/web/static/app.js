@@ -46,6 +46,18 @@
       ];
       Plotly.newPlot(el, traces, base({ legend: { orientation: "h", y: -0.2 } }), CONFIG);
     },
+    lorenz: function (el, s) {
+      var rows = s.rows, x = col(rows, "cell_share");
+      var traces = [{ type: "scatter", mode: "lines", x: x, y: col(rows, "share_n"), name: "crime", line: { color: BLUE } }];
+      if (rows.some(function (r) { return r.share_harm != null; })) {
+        traces.push({ type: "scatter", mode: "lines", x: x, y: col(rows, "share_harm"), name: "harm", line: { color: RED, dash: "dash" } });
+      }
+      traces.push({ type: "scatter", mode: "lines", x: [0, 1], y: [0, 1], name: "even spread", line: { color: GREY, dash: "dot", width: 1 }, hoverinfo: "skip" });
+      Plotly.newPlot(el, traces, base({
+        xaxis: { title: { text: "share of cells, most crime first" }, tickformat: ".0%", gridcolor: "#eef1f4", range: [0, 1] },
+        yaxis: { title: { text: "share of crime / harm" }, tickformat: ".0%", gridcolor: "#eef1f4", range: [0, 1] },
+        legend: { orientation: "h", y: -0.32 } }), CONFIG);
+    },
     backtest: function (el, s) {
       var models = {}, metric = "hit_rate";
       s.rows.forEach(function (r) { (models[r.model] = models[r.model] || []).push(r); });
