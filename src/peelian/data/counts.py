@@ -20,27 +20,19 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from peelian.data.ingest.batch import QuarantinedRow, open_batch
-from peelian.data.offence_sql import person_exists
 from peelian.data.results import latest_result, list_results, save_result
 from peelian.data.store import Store
-from peelian.data.tables import (
-    area_population,
-    areas,
-    events,
-    lsoa_lookup,
-    occurrences,
-)
+from peelian.data.tables import area_population, areas, events, lsoa_lookup, occurrences
 from peelian.data.tables.surveys import survey_responses
 from peelian.errors import IngestError, NotFoundError, SchemaError
-from peelian.offences import BOOLEAN_FLAG_COLUMNS, person_column
+from peelian.offences import BOOLEAN_FLAG_COLUMNS
 
 __all__ = [
     "EXTERNAL_KIND",
@@ -101,33 +93,25 @@ def source_months(store: Store, *, force: str | None = None) -> dict[str, list[s
 
 
 def force_measure_frame(
-    store: Store,
-    *,
-    needs_people: bool = False,
-    force: str | None = None,
-    person_conditions: Sequence[Mapping[str, Any]] | None = None,
+    store: Store, *, needs_people: bool = False, force: str | None = None
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """Force occurrences for :func:`peelian.analysis.measures.measure_counts`, grouped in SQL.
+    """Force occurrences for :func:`peelian.analysis.measures.measure_counts` (the pandas path;
+    the measures job counts in SQL with :func:`peelian.data.offence_sql.force_measure_counts`).
 
-    One row per (month, LSOA, HO code, police.uk category, flags) with the count ``n``. Each of
-    ``person_conditions`` (an offence set's ``person`` nodes, e.g. ``{"roles": ["victim"],
-    "age_lt": 18}``) is evaluated per crime in SQL -- at least one involved person with that
-    role, age (year reported minus birth year) and sex -- and becomes one more boolean key column
-    named :func:`peelian.offences.person_column`, which ``OffenceSet.mask`` reads instead of an
-    involvements frame. So the second item is always None unless ``needs_people`` is set
-    without conditions (the older per-crime frames: occurrences and involvements).
+    Without ``needs_people``: one row per (month, LSOA, HO code, police.uk category, flags) with
+    the count ``n`` (a SQL GROUP BY). With it: one row per crime and the involvements frame.
     Returns ``(None, None)`` when no force records are loaded.
     """
     occ = occurrences
     with store.engine.connect() as conn:
         if conn.execute(select(func.count()).select_from(occ)).scalar_one() == 0:
             return None, None
-    if needs_people and not person_conditions:
+    if needs_people:
         from peelian.data.force_frames import load_involvements, load_occurrences
 
         frame = load_occurrences(store, force=force)
         return frame, load_involvements(store, force=force)
-    keys: list[Any] = [
+    keys = [
         occ.c.month,
         occ.c.lsoa_code,
         occ.c.ho_code,
@@ -135,9 +119,6 @@ def force_measure_frame(
         occ.c.hate_strands,
         *[occ.c[f] for f in _FLAGS],
     ]
-    names = [person_column(c) for c in person_conditions or ()]
-    for name, cond in zip(names, person_conditions or (), strict=True):
-        keys.append(case((person_exists(cond), 1), else_=0).label(name))
     q = select(*keys, func.count().label("n"))
     if force:
         q = q.where(occ.c.force == force)
@@ -145,8 +126,6 @@ def force_measure_frame(
     frame["n"] = frame["n"].astype("int64")
     for f in _FLAGS:
         frame[f] = frame[f].astype("boolean")
-    for name in names:
-        frame[name] = frame[name].astype(bool)
     return frame, None
 
 

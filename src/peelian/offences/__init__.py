@@ -31,7 +31,6 @@ from peelian.offences._sets import (
     csp_overrides_available,
     offence_set,
     offence_sets,
-    person_column,
     serious_violence_types,
 )
 from peelian.offences._taxonomy import (
@@ -62,7 +61,6 @@ __all__ = [
     "normalise_ho_code",
     "offence_set",
     "offence_sets",
-    "person_column",
     "serious_violence_types",
     "taxonomy_provenance",
 ]

@@ -12,7 +12,6 @@ involvements frame (``crime_ref``, ``role`` and ``age`` or ``birth_year``, ``sex
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,16 +100,6 @@ class OffenceSet:
         return self._registry.get(name)
 
     @property
-    def person_conditions(self) -> list[dict[str, Any]]:
-        """The ``person`` conditions of the definition (with those of the sets it uses), each
-        once: what a store can evaluate in SQL as per-crime columns named
-        :func:`person_column` (see ``peelian.data.counts.force_measure_frame``)."""
-        seen: dict[str, dict[str, Any]] = {}
-        for cond in self._registry.walk(self.definition, "person"):
-            seen.setdefault(person_column(cond), dict(cond))
-        return list(seen.values())
-
-    @property
     def needs_involvements(self) -> bool:
         """True if evaluating it needs the people involved (age, sex, role)."""
         return bool(list(self._registry.walk(self.definition, "person")))
@@ -152,16 +141,6 @@ class OffenceSet:
         """
         ctx = _Context(occurrences, involvements, self._registry, cache)
         return ctx.eval(self.definition, trail=(self.name,)).rename(self.name)
-
-
-def person_column(cond: Mapping[str, Any]) -> str:
-    """The column name under which a frame of occurrences may carry a ``person`` condition
-    already evaluated per crime (true when at least one involved person matches it).
-
-    >>> person_column({"roles": ["victim"], "age_lt": 18})
-    'person:{"age_lt": 18, "roles": ["victim"]}'
-    """
-    return "person:" + json.dumps(_plain(dict(cond)), sort_keys=True)
 
 
 def _plain(obj: Any) -> Any:
@@ -247,10 +226,6 @@ class _Context:
         )  # compiled
 
     def person(self, cond: Mapping[str, Any], trail: tuple[str, ...]) -> pd.Series:
-        pre = person_column(cond)
-        if pre in self.occ.columns:  # evaluated per crime by the store (in SQL)
-            col = self.occ[pre].fillna(False).astype(bool)
-            return pd.Series(col.to_numpy(), index=self.occ.index)
         inv = self.inv
         if inv is None:
             raise OffenceDefinitionError(
