@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -130,38 +131,36 @@ class _RawConnection:
                 return status, size
 
 
-async def _run_raw(
-    base: str, n: int, concurrency: int, pid: int = 0
-) -> dict[str, dict[str, float]]:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        await _login(client)
-        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
-    host, port = base.split("//")[1].split(":")
-    conns = [_RawConnection(host, int(port), cookie) for _ in range(concurrency)]
-    out: dict[str, dict[str, float]] = {}
+Getter = Callable[[str], Awaitable[tuple[int, int]]]
+
+
+async def _measure(getters: list[Getter], n: int, pid: int) -> dict[str, dict[str, float]]:
+    """Per endpoint: one cold request (it builds the caches), then ``n`` timed requests spread
+    over the concurrent clients (one getter each: status and body size of a GET)."""
     firsts = {}
-    for path in ENDPOINTS:  # one cold request each (builds the caches), before timing
+    for path in ENDPOINTS:
         t0 = time.perf_counter()
-        firsts[path] = (*(await conns[0].get(path)), (time.perf_counter() - t0) * 1000)
+        firsts[path] = (*(await getters[0](path)), (time.perf_counter() - t0) * 1000)
+    out: dict[str, dict[str, float]] = {}
     for path in ENDPOINTS:
         status, size, cold = firsts[path]
         lat: list[float] = []
         queue = list(range(n))
 
         async def worker(
-            conn: _RawConnection, path: str = path, lat: list[float] = lat, queue: list[int] = queue
+            get: Getter, path: str = path, lat: list[float] = lat, queue: list[int] = queue
         ) -> None:
             while queue:
                 queue.pop()
                 t = time.perf_counter()
-                code, _ = await conn.get(path)
+                code, _ = await get(path)
                 lat.append((time.perf_counter() - t) * 1000)
                 if code >= 500:
                     raise SystemExit(f"{path}: HTTP {code}")
 
         cpu0 = _cpu_seconds(pid) if pid else 0.0
         t0 = time.perf_counter()
-        await asyncio.gather(*(worker(c) for c in conns))
+        await asyncio.gather(*(worker(g) for g in getters))
         wall = time.perf_counter() - t0
         cpu = (_cpu_seconds(pid) - cpu0) * 1000 / n if pid else float("nan")
         lat.sort()
@@ -175,53 +174,35 @@ async def _run_raw(
             "rps": n / wall,
             "cpu_ms": cpu,
         }
-    for c in conns:
-        if c.writer is not None:
-            c.writer.close()
     return out
+
+
+async def _run_raw(
+    base: str, n: int, concurrency: int, pid: int = 0
+) -> dict[str, dict[str, float]]:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        await _login(client)
+        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+    host, port = base.split("//")[1].split(":")
+    conns = [_RawConnection(host, int(port), cookie) for _ in range(concurrency)]
+    try:
+        return await _measure([c.get for c in conns], n, pid)
+    finally:
+        for c in conns:
+            if c.writer is not None:
+                c.writer.close()
 
 
 async def _run(base: str, n: int, concurrency: int, pid: int = 0) -> dict[str, dict[str, float]]:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
         await _login(client)
-        out: dict[str, dict[str, float]] = {}
-        firsts: dict[str, tuple[httpx.Response, float]] = {}
-        for path in ENDPOINTS:  # one cold request each (builds the caches), before timing
-            t0 = time.perf_counter()
-            firsts[path] = (await client.get(path), (time.perf_counter() - t0) * 1000)
-        for path in ENDPOINTS:
-            first, cold = firsts[path]
-            lat: list[float] = []
-            queue = list(range(n))
 
-            async def worker(
-                path: str = path, lat: list[float] = lat, queue: list[int] = queue
-            ) -> None:
-                while queue:
-                    queue.pop()
-                    t = time.perf_counter()
-                    r = await client.get(path)
-                    lat.append((time.perf_counter() - t) * 1000)
-                    r.raise_for_status() if r.status_code >= 500 else None
+        async def get(path: str) -> tuple[int, int]:
+            r = await client.get(path)
+            return r.status_code, len(r.content)
 
-            cpu0 = _cpu_seconds(pid) if pid else 0.0
-            t0 = time.perf_counter()
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-            wall = time.perf_counter() - t0
-            cpu = (_cpu_seconds(pid) - cpu0) * 1000 / n if pid else float("nan")
-            lat.sort()
-            out[path] = {
-                "status": first.status_code,
-                "bytes": len(first.content),
-                "cold_ms": cold,
-                "p50": statistics.median(lat),
-                "p95": lat[int(0.95 * (len(lat) - 1))],
-                "max": lat[-1],
-                "rps": n / wall,
-                "cpu_ms": cpu,
-            }
-        return out
+        return await _measure([get] * concurrency, n, pid)
 
 
 def _overview(base: str, runs: int = 5) -> list[float]:
