@@ -212,18 +212,17 @@ def test_concentration_shares_gini_stability_and_lorenz(viewer) -> None:
 
 
 def test_concentration_saved_by_the_cli_has_the_same_figures(store, viewer) -> None:
-    """``peelian hotspots concentration --save`` keeps the cells and the run summary only (no
-    ``summary``/``lorenz`` parts): the figures come from the run summary."""
-    from web_seed import concentration_run
+    """``peelian hotspots concentration --save`` (``save_analysis``) saves the same parts as the
+    demo's job, without the stability comparison: the dashboard shows the same figures."""
+    from web_seed import concentration_result
 
-    from peelian.data.results import save_result
+    from peelian.jobs.hotspots import save_analysis
 
-    frames, params, summary = concentration_run()
-    save_result(store, "concentration", "all", {"cells": frames["lorenz"]}, params=params,
-                summary={k: v for k, v in summary.items() if not k.startswith("stability")})  # fmt: skip
+    save_analysis(store, "concentration", "all", concentration_result(), {"period": "2021"})
     body = viewer.get("/api/hotspots/concentration?name=all").json()
     job = viewer.get("/api/hotspots/concentration").json()
-    assert body["run"]["name"] == "all" and body["lorenz"] == [] and body["stability"] is None
+    assert body["run"]["name"] == "all" and body["stability"] is None
+    assert body["lorenz"] == job["lorenz"] and len(body["lorenz"]) == 101
     got = {r["statistic"]: r["value"] for r in body["statistics"]}
     want = {r["statistic"]: r["value"] for r in job["statistics"]}
     assert got.keys() == want.keys() and got == pytest.approx(want)

@@ -336,19 +336,9 @@ def concentration_run() -> tuple[dict[str, pd.DataFrame], dict[str, Any], dict[s
     at the centres of :func:`cells` (40 - k in cell k: 784 events; CCHI weight 3): the top cell
     (1% of 32) holds 40/784 of the crime, the top 2 (5%) 79/784, the top 4 (10%) 154/784.
     There are no 2020 events to compare the top cells with, and the run says so."""
-    from peelian.analysis import hotspots as hs
-    from peelian.jobs.hotspots import previous_window
+    from peelian.jobs.hotspots import concentration_parts, previous_window
 
-    c = cells()
-    ev = c.loc[c.index.repeat(c["n"]), ["x", "y"]]
-    ev = ev.rename(columns={"x": "easting", "y": "northing"}).reset_index(drop=True)
-    ev["month"], ev["category"] = "2021-06", "Violence and sexual offences"
-    ev["location_precision"] = "snapped"
-    boundary = gpd.GeoSeries([ls["geometry"] for ls in lsoas()]).union_all()
-    conc = hs.concentration(
-        ev, boundary, cell_size=500, harm_weights={"Violence and sexual offences": 3.0},
-        harm_col="category",
-    )  # fmt: skip
+    conc = concentration_result()
     before, latest = previous_window(MONTHS)
     summary = dict(
         conc.summary, period="2021-01..2021-12", crime_type="Violence and sexual offences",
@@ -357,8 +347,23 @@ def concentration_run() -> tuple[dict[str, pd.DataFrame], dict[str, Any], dict[s
         stability_periods={"before": list(before), "latest": list(latest)},
         stability_note=f"no events in {before[0]}..{before[1]} to compare with",
     )  # fmt: skip
-    frames = {"lorenz": hs.lorenz_table(conc), "summary": hs.concentration_summary(conc)}
-    return frames, conc.params, summary
+    return concentration_parts(conc), conc.params, summary
+
+
+def concentration_result() -> Any:
+    """The concentration analysis (a ``HotspotResult``) behind :func:`concentration_run`."""
+    from peelian.analysis import hotspots as hs
+
+    c = cells()
+    ev = c.loc[c.index.repeat(c["n"]), ["x", "y"]]
+    ev = ev.rename(columns={"x": "easting", "y": "northing"}).reset_index(drop=True)
+    ev["month"], ev["category"] = "2021-06", "Violence and sexual offences"
+    ev["location_precision"] = "snapped"
+    boundary = gpd.GeoSeries([ls["geometry"] for ls in lsoas()]).union_all()
+    return hs.concentration(
+        ev, boundary, cell_size=500, harm_weights={"Violence and sexual offences": 3.0},
+        harm_col="category",
+    )  # fmt: skip
 
 
 def seed_results(store: Any) -> dict[str, int]:

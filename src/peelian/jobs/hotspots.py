@@ -287,10 +287,20 @@ def save_analysis(
     store: Store, kind: str, name: str, result: hs.HotspotResult, extra: dict[str, Any]
 ) -> int:
     """Persist one result (part ``cells``) with its params, summary, choices and report."""
-    cells = result.cells
     summary = dict(result.summary, **extra, choices=result.choices, report=result.report,
                    warnings=list(result.warnings))  # fmt: skip
-    return save_result(store, kind, name, {"cells": cells}, params=result.params, summary=summary)
+    parts: dict[str, Any] = {"cells": result.cells}
+    if kind == "concentration":  # the parts the dashboard reads, as run_concentration saves
+        parts.update(concentration_parts(result))
+    return save_result(store, kind, name, parts, params=result.params, summary=summary)
+
+
+def concentration_parts(
+    conc: hs.HotspotResult, stability: hs.HotspotResult | None = None
+) -> dict[str, pd.DataFrame]:
+    """Parts ``lorenz`` (cell_share, share_n, share_harm) and ``summary`` (statistic, value,
+    label) of a saved concentration run."""
+    return {"lorenz": hs.lorenz_table(conc), "summary": hs.concentration_summary(conc, stability)}
 
 
 def previous_window(months: Sequence[str], length: int = 12) -> tuple[tuple[str, str], ...]:
@@ -335,8 +345,6 @@ def run_concentration(
             f"only {stab.summary['months_with_events_a']} of the 12 months {before[0]}.."
             f"{before[1]} have events: the comparison may reflect missing data"
         )
-    summary_frame = hs.concentration_summary(conc, stab)
-    lorenz = hs.lorenz_table(conc)
     summary = dict(
         conc.summary, **(extra or {}), choices=conc.choices, report=conc.report,
         warnings=list(conc.warnings), stability=stab.summary if stab else None,
@@ -345,7 +353,7 @@ def run_concentration(
     )  # fmt: skip
     return save_result(
         store, "concentration", result_name(crime_type, source),
-        {"lorenz": lorenz, "summary": summary_frame}, params=conc.params, summary=summary,
+        concentration_parts(conc, stab), params=conc.params, summary=summary,
     )  # fmt: skip
 
 

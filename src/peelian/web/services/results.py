@@ -306,17 +306,6 @@ def grip_plan(ctx: WebContext) -> dict[str, Any]:
 # -- concentration ----------------------------------------------------------------------------
 #: Points of the Lorenz curve sent to the browser (the job stores 1,001).
 LORENZ_POINTS = 101
-#: Labels of the run-summary figures, for runs saved without their ``summary`` part (as
-#: ``peelian hotspots concentration --save`` saves them: the cells and the run summary only).
-_CONCENTRATION_LABELS = {
-    "n_events": "Events",
-    "n_cells": "Cells",
-    "gini": "Gini coefficient",
-    "gini_generalised": "Generalised Gini (Bernasco & Steenbeek)",
-    "gini_poisson_expected": "Generalised Gini by chance",
-    "gini_poisson_adjusted": "Poisson-adjusted Gini",
-    "gini_harm": "Gini coefficient of harm",
-}
 
 
 def concentration(ctx: WebContext, name: str | None = None) -> dict[str, Any]:
@@ -329,16 +318,14 @@ def concentration(ctx: WebContext, name: str | None = None) -> dict[str, Any]:
     correlation of the top 5% of cells. ``shares``: crime and harm in the top 1-50% of cells.
     ``lorenz``: the Lorenz curve at :data:`LORENZ_POINTS` shares of cells. Point estimates: the
     run holds no intervals. Computed and cited in :mod:`peelian.analysis.hotspots` and saved by
-    :func:`peelian.jobs.hotspots.run_concentration`.
+    :func:`peelian.jobs.hotspots.run_concentration` (or by ``peelian hotspots concentration
+    --save``, the same parts without the stability comparison).
     """
     name = _default_name(ctx, "concentration", name)
     run = ctx.latest("concentration", name)
     s = run.summary
-    if "summary" in run.frames:
-        statistics = records(run.frames["summary"])
-    else:
-        statistics = _concentration_statistics(s)
-    lorenz = run.frames.get("lorenz", pd.DataFrame())
+    statistics = records(_part(run, "summary"))
+    lorenz = _part(run, "lorenz")
     if len(lorenz) > LORENZ_POINTS:
         lorenz = lorenz.iloc[np.linspace(0, len(lorenz) - 1, LORENZ_POINTS).round().astype(int)]
     stability = s.get("stability")
@@ -355,24 +342,3 @@ def concentration(ctx: WebContext, name: str | None = None) -> dict[str, Any]:
         "stability_note": s.get("stability_note"),
         "lorenz": records(lorenz),
     }
-
-
-def _concentration_statistics(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """The headline figures from a run's summary, as the job's ``summary`` part has them."""
-    from peelian.analysis.hotspots import SUMMARY_TOP
-
-    shares = {round(float(r["top_fraction"]), 6): r for r in summary.get("shares") or []}
-    rows: list[dict[str, Any]] = []
-    for t in SUMMARY_TOP:
-        pct, key = f"{t * 100:g}%", f"{t * 100:g}pct"
-        share = shares.get(round(t, 6), {})
-        rows += [
-            {"statistic": f"share_n_top_{key}", "value": share.get("share_n"),
-             "label": f"Share of crime in the top {pct} of cells"},
-            {"statistic": f"share_harm_top_{key}", "value": share.get("share_harm"),
-             "label": f"Share of harm in the top {pct} of cells"},
-        ]  # fmt: skip
-    for stat, label in _CONCENTRATION_LABELS.items():
-        if stat in summary:
-            rows.append({"statistic": stat, "value": summary[stat], "label": label})
-    return rows
