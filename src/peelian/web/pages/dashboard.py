@@ -14,7 +14,7 @@ from peelian.web.pages._helpers import add_page, attempt
 from peelian.web.services import events, results
 from peelian.web.services.areas import area_detail, areas_frame
 from peelian.web.services.profile import area_profile
-from peelian.web.services.status import data_status
+from peelian.web.services.status import data_status, synthetic_sources
 
 __all__ = ["router"]
 
@@ -31,8 +31,7 @@ def is_synthetic(ctx: Any, rows: list[dict[str, Any]]) -> bool:
     """True when any row comes from a source holding synthetic rows in this store (force
     records or survey responses made by peelian's generator: ``provenance`` in the data status).
     """
-    prov = data_status(ctx).get("provenance", {})
-    synthetic = {k for k, v in prov.items() if v["synthetic"]}
+    synthetic = synthetic_sources(ctx)
     return any(is_synthetic_source(row.get("source"), synthetic) for row in rows)
 
 

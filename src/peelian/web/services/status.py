@@ -13,7 +13,14 @@ from peelian.errors import NotFoundError
 from peelian.web.context import WebContext
 from peelian.web.services.common import jsonable, page, records
 
-__all__ = ["batch_detail", "batches", "data_status", "quarantine_page", "quarantine_reasons"]
+__all__ = [
+    "batch_detail",
+    "batches",
+    "data_status",
+    "quarantine_page",
+    "quarantine_reasons",
+    "synthetic_sources",
+]
 
 _FILE_COLUMNS = [
     "id",
@@ -90,6 +97,13 @@ def _status(ctx: WebContext) -> dict[str, Any]:
         },
         "results": records(runs),
     }
+
+
+def synthetic_sources(ctx: WebContext) -> set[str]:
+    """The sources (``force``, ``survey``) holding generated rows (``provenance`` of the cached
+    data status), for the pages' synthetic labels."""
+    status = ctx.derived("data_status", lambda: _status(ctx))
+    return {k for k, v in status.get("provenance", {}).items() if v["synthetic"]}
 
 
 def data_status(ctx: WebContext) -> dict[str, Any]:
