@@ -39,6 +39,7 @@ def main() -> int:
     target = VERSIONS / "0001_initial.py"
     src = made.read_text()
     src = re.sub(r"Create Date: .*", "Create Date: (regenerated before first release)", src)
+    src = "\n".join(line.rstrip() for line in src.splitlines()) + "\n"  # "Revises: " and such
     target.write_text(src)
     if made != target:
         made.unlink()

@@ -327,3 +327,91 @@ def test_satisfaction_by_csp_through_crime_references(  # type: ignore[no-untype
         store, measures=["victim-kept-informed"], area_levels=("force",), period_end="2022-12"
     )
     assert set(only_force.values["area_level"]) == {"force"}
+
+
+def test_counts_are_kept_until_new_data_of_their_source_land(  # type: ignore[no-untyped-def]
+    store, force_export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decision 0008: each distinct definition is counted once per data version; a survey
+    import leaves the force counts valid, a new force batch makes them be counted again."""
+    from sqlalchemy import func, select
+
+    from peelian.data import offence_sql
+    from peelian.data.count_cache import clear_count_cache, data_version
+    from peelian.data.forceimport import ingest_force
+    from peelian.data.surveys import import_survey
+    from peelian.data.tables import count_cache
+
+    demo_frames.fill_areas(store)
+    ingest_force(store, [force_export], "synthetic_rms")
+    specs = [
+        ("homicide", "homicide", []),
+        ("knife-flagged-offences", "knife-crime", []),
+        ("sv-knife-crime", "knife-crime", []),  # same definition: counted once, kept once
+        ("knife-vawg", "vawg", ["knife"]),
+    ]
+    fresh = offence_sql.force_measure_counts(store, specs, cache=False)
+    first = offence_sql.force_measure_counts(store, specs)
+    pd.testing.assert_frame_equal(first, fresh)
+    with store.engine.connect() as conn:
+        kept = conn.execute(select(count_cache.c.what, count_cache.c.data_version)).all()
+    assert sorted(w for w, _ in kept) == [
+        "force-measure:homicide",
+        "force-measure:knife-flagged-offences",
+        "force-measure:knife-vawg",
+    ]
+    assert {v for _, v in kept} == {data_version(store, "force")}
+    knife = first[first["measure"] == "knife-flagged-offences"]["count"].sum()
+    assert knife == first[first["measure"] == "sv-knife-crime"]["count"].sum() > 0
+
+    calls: list[int] = []
+    real = offence_sql._count
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(len(args[1]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(offence_sql, "_count", counting)
+    pd.testing.assert_frame_equal(offence_sql.force_measure_counts(store, specs), fresh)
+    import_survey(store, force_export / "satisfaction_survey.csv")  # another source
+    pd.testing.assert_frame_equal(offence_sql.force_measure_counts(store, specs), fresh)
+    assert calls == []  # both answered from the cache
+    # a definition not counted yet goes to the database alone
+    more = offence_sql.force_measure_counts(store, [*specs, ("csea", "csea", [])])
+    assert calls == [1] and set(more["measure"]) == {*first["measure"], "csea"}
+    # a new force batch (here: the same files again, stored unchanged) invalidates every entry
+    ingest_force(store, [force_export], "synthetic_rms")
+    pd.testing.assert_frame_equal(offence_sql.force_measure_counts(store, specs), fresh)
+    assert calls == [1, 3]  # the three distinct definitions, in one GROUP BY
+    with store.engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(count_cache)).scalar()
+    assert n == 3  # the stale entries were dropped when the fresh ones were kept
+    assert clear_count_cache(store) == 3
+
+
+def test_counts_without_a_writable_cache(store) -> None:  # type: ignore[no-untyped-def]
+    """The cache is an optimisation only: without its table the counts come from the records."""
+    from peelian.data.tables import count_cache
+
+    filled = demo_frames.fill_store(store, months=("2021-01", "2021-02"))
+    count_cache.drop(store.engine)
+    assert policeuk_counts(store)["n"].sum() == filled["events"]
+    assert policeuk_counts(store)["n"].sum() == filled["events"]
+
+
+def test_policeuk_counts_cached(store) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from peelian.data.count_cache import data_version, read_counts
+
+    demo_frames.fill_store(store, months=("2021-01", "2021-03"))
+    a = policeuk_counts(store)
+    b = policeuk_counts(store)
+    pd.testing.assert_frame_equal(a, b)
+    c = policeuk_counts(store, cache=False)
+    pd.testing.assert_frame_equal(a, c)
+    with store.engine.connect() as conn:
+        keys = [r[0] for r in conn.execute(text("SELECT key FROM count_cache"))]
+    assert len(keys) == 1
+    assert len(read_counts(store, keys, data_version(store, "policeuk"))) == 1
+    assert read_counts(store, keys, "policeuk:0:0") == {}  # another version: not served

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import func, select
 
+from peelian.data.count_cache import cache_key, data_version, read_counts, write_counts
 from peelian.data.ingest.batch import QuarantinedRow, open_batch
 from peelian.data.results import latest_result, list_results, save_result
 from peelian.data.store import Store
@@ -56,8 +57,11 @@ def policeuk_counts(
     force: str | None = None,
     month_from: str | None = None,
     month_to: str | None = None,
+    cache: bool = True,
 ) -> pd.DataFrame:
-    """month, lsoa_code, lsoa_vintage, category, n -- street crimes and ASB per LSOA and month."""
+    """month, lsoa_code, lsoa_vintage, category, n -- street crimes and ASB per LSOA and month.
+
+    With ``cache`` the counts are kept until new data land (decision 0008)."""
     n = func.count().label("n")
     q = select(events.c.month, events.c.lsoa_code, events.c.lsoa_vintage, events.c.category, n)
     if force:
@@ -66,9 +70,17 @@ def policeuk_counts(
         q = q.where(events.c.month >= month_from)
     if month_to:
         q = q.where(events.c.month <= month_to)
-    q = q.group_by(events.c.month, events.c.lsoa_code, events.c.lsoa_vintage, events.c.category)
+    # in the order of ix_events_month_category, which covers the query
+    q = q.group_by(events.c.month, events.c.category, events.c.lsoa_code, events.c.lsoa_vintage)
+    if cache:
+        key, version = cache_key(store, "policeuk-counts", q), data_version(store, "policeuk")
+        hit = read_counts(store, [key], version).get(key)
+        if hit is not None:
+            return hit
     frame = store.read_frame(q, raw=True)  # strings and integers only
     frame["n"] = frame["n"].astype("int64")
+    if cache:
+        write_counts(store, {key: ("policeuk-counts", frame)}, version)
     return frame
 
 

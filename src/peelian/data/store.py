@@ -168,7 +168,9 @@ class Store:
             columns = list(result.keys())
             if raw and result.cursor is not None:
                 return pd.DataFrame.from_records(result.cursor.fetchall(), columns=columns)
-            return pd.DataFrame(result.fetchall(), columns=columns)
+            # plain tuples: given Row objects, pandas probes each row's attributes (slow)
+            rows = [tuple(r) for r in result.fetchall()]
+            return pd.DataFrame.from_records(rows, columns=columns)
 
     def dispose(self) -> None:
         self.engine.dispose()

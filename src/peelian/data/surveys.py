@@ -218,10 +218,16 @@ def survey_response_lsoas(store: Store) -> pd.DataFrame:
     from peelian.data.tables import occurrences
 
     sr, oc = survey_responses, occurrences
-    q = (
-        select(sr.c.response_ref, oc.c.lsoa_code)
-        .select_from(sr.join(oc, sr.c.crime_ref == oc.c.crime_ref))
+    # driven by the responses, each looked up through the (force, crime_ref) index: a plain
+    # join let SQLite scan every occurrence instead (1.2 s against 0.1 s on the demo)
+    forces = select(oc.c.force).distinct().scalar_subquery()
+    lsoa = (
+        select(oc.c.lsoa_code)
+        .where(oc.c.force.in_(forces), oc.c.crime_ref == sr.c.crime_ref)
         .where(oc.c.lsoa_code.is_not(None))
+        .limit(1)
+        .scalar_subquery()
     )
-    frame = store.read_frame(q)
+    q = select(sr.c.response_ref, lsoa.label("lsoa_code")).where(sr.c.crime_ref.is_not(None))
+    frame = store.read_frame(q).dropna(subset=["lsoa_code"])
     return frame.drop_duplicates("response_ref").reset_index(drop=True)

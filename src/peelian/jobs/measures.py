@@ -13,6 +13,7 @@ area_level, area_code, month, count, centre, lcl, ucl, signal).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -65,24 +66,35 @@ def run_measures(
     baseline_end: str | None = None,
     baseline_months: int | None = None,
     spc_rules: str = "anhoj",
+    cache: bool = True,
 ) -> MeasuresResult:
     """Compute the measures from the store without saving them (what ``peelian measures``
-    prints); see :func:`compute_measures` for the persisted run."""
+    prints); see :func:`compute_measures` for the persisted run. ``cache=False`` counts every
+    record again instead of using counts kept since the last ingest (decision 0008)."""
     cat = load_definitions(
         definitions, names=measures, baseline_end=baseline_end, baseline_months=baseline_months
     )
-    areas, lookup = measure_areas(store)
-    months = source_months(store)
     sources = {d.source for d in cat}
-    pu = policeuk_counts(store) if "policeuk" in sources and "policeuk" in months else None
-    force_counts = None
-    if "force" in sources:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="peelian-force-counts") as pool:
+        # every force measure counted in one GROUP BY in the database (decision 0007), or read
+        # from the count cache (decision 0008), while this thread reads everything else
+        pending = (
+            pool.submit(force_measure_counts, store, force_measure_specs(cat), cache=cache)
+            if "force" in sources
+            else None
+        )
+        areas, lookup = measure_areas(store)
+        months = source_months(store)
+        pu = (
+            policeuk_counts(store, cache=cache)
+            if "policeuk" in sources and "policeuk" in months
+            else None
+        )
+        ext = external_series(store) if "external" in sources else None
         try:
-            # every force measure counted in one GROUP BY in the database (decision 0007)
-            force_counts = force_measure_counts(store, force_measure_specs(cat))
+            force_counts = pending.result() if pending is not None else None
         except OffenceError as exc:
             raise as_peelian_error(exc) from exc
-    ext = external_series(store) if "external" in sources else None
     w = cchi_weights("category")
     weights = dict(zip(w["category"], w["cchi_days"], strict=True))
     try:
@@ -183,7 +195,7 @@ def compute_measures(
         "period_end": result.summary.get("period_end"),
         "measures": list(measures) if measures else "all",
         "area_levels": list(area_levels),
-        **{k: v for k, v in kwargs.items() if v is not None},
+        **{k: v for k, v in kwargs.items() if v is not None and k != "cache"},
     }
     return save_result(
         store,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -481,6 +482,23 @@ def csp_overrides_available() -> list[str]:
 
 
 def _registry_for(csp: str | None, overrides: str | Path | None) -> _Registry:
+    """The definitions in force for ``csp`` (or with the ``overrides`` file), built once per
+    version of the files (a measures run asks for some thirty sets)."""
+    path: Path | None = Path(overrides) if overrides else None
+    if path is None and csp:
+        candidate = data_path("overrides", f"{csp}.yaml")
+        path = candidate if candidate.exists() else None
+    if path is not None and not path.exists():
+        raise UnknownOffenceError(
+            f"The override file {path} does not exist.", "Check the path you gave."
+        )
+    files = [data_path("offence_sets.yaml"), data_path("serious_violence.yaml")]
+    stamp = tuple(f.stat().st_mtime_ns for f in [*files, *([path] if path else [])])
+    return _build_registry(csp, str(path.resolve()) if path else None, stamp)
+
+
+@lru_cache(maxsize=32)
+def _build_registry(csp: str | None, override: str | None, _stamp: tuple[int, ...]) -> _Registry:
     registry = _Registry()
     sets_doc = read_yaml(data_path("offence_sets.yaml"))
     types_doc = read_yaml(data_path("serious_violence.yaml"))
@@ -502,15 +520,8 @@ def _registry_for(csp: str | None, overrides: str | Path | None) -> _Registry:
         origin="peelian default",
         partial=False,
     )
-    path: Path | None = Path(overrides) if overrides else None
-    if path is None and csp:
-        candidate = data_path("overrides", f"{csp}.yaml")
-        path = candidate if candidate.exists() else None
+    path = Path(override) if override else None
     if path is not None:
-        if not path.exists():
-            raise UnknownOffenceError(
-                f"The override file {path} does not exist.", "Check the path you gave."
-            )
         doc = read_yaml(path)
         file_csp = doc.get("csp")
         if csp and file_csp and str(file_csp) != csp:

@@ -11,6 +11,7 @@ rate-ratio interval). A missing baseline or incomplete period is said, with the 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import pandas as pd
 
@@ -33,8 +34,19 @@ def _place(level: str, name: object, code: str) -> str:
     return f" in {label}"
 
 
+@lru_cache(maxsize=512)
 def _long(month: str) -> str:
     return month_label(month_index(month), "long")
+
+
+@lru_cache(maxsize=512)
+def _previous_end(month: str) -> str:
+    return month_label(month_index(month) - 12, "long")
+
+
+@lru_cache(maxsize=4096)
+def _interval(low: float, high: float) -> str:
+    return fmt_interval(low, high)
 
 
 def _nan(x: object) -> bool:
@@ -118,8 +130,7 @@ def narrate_rows(
         if r.compared_with == "baseline":
             when = f"the 12 months to {_long(r.baseline_period_end)}"
         else:
-            prev_end = month_label(month_index(r.period_end) - 12, "long")
-            when = f"the previous 12 months (to {prev_end})"
+            when = f"the previous 12 months (to {_previous_end(r.period_end)})"
         s += f", compared with {fmt_count(comp)} in {when} ({fmt_pct(r.change_pct)})."
         adj = r.p_adjusted if fam[i] > 1 else None
         wider = not _nan(r.dispersion) and r.dispersion > 1 and not _nan(r.p_value_adjusted)
@@ -156,8 +167,8 @@ def narrate_rows(
             stats_txt += f"; rate ratio {r.rate_ratio:.2f}, {lvl} CI {lo_rr:.2f}-{hi}"
         if not wider:
             stats_txt += (
-                f"; {lvl} intervals {fmt_interval(r.current_ci_low, r.current_ci_high)} and "
-                f"{fmt_interval(r.comparison_ci_low, r.comparison_ci_high)}"
+                f"; {lvl} intervals {_interval(r.current_ci_low, r.current_ci_high)} and "
+                f"{_interval(r.comparison_ci_low, r.comparison_ci_high)}"
             )
         s += f" {verdict} ({stats_txt})."
         if not _nan(lo_rr) and (lo_rr <= 0 or hi_rr / lo_rr > 2):

@@ -37,7 +37,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from peelian.analysis.stats._poisson import _binom_two_sided, _counts, _exposures
+from peelian._parallel import by_row_blocks
+from peelian.analysis.stats._poisson import _binom_two_sided, _counts, _exposures, on_unique
 from peelian.analysis.stats._trend import _mm, seasonal_design
 from peelian.errors import ParameterError
 
@@ -105,7 +106,7 @@ def quasi_poisson_dispersion(
         return out
     idx = np.flatnonzero(ok)
     yy, ww = y0[idx], obs[idx].astype(float)
-    mu = _profile_poisson_fit(yy, ww, xk, groups)
+    mu = by_row_blocks(lambda a, b: _profile_poisson_fit(a, b, xk, groups), yy, ww)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where((ww > 0) & (mu > 0), (yy - mu) ** 2 / mu, 0.0)
     x2 = terms.sum(axis=1)
@@ -214,9 +215,23 @@ def dispersion_adjusted(
     ph = np.where(np.isnan(ph) | (ph < 1), 1.0, ph)
     a_arr, b_arr, ta, tb, ph = np.broadcast_arrays(a_arr, b_arr, ta, tb, ph)
     if p_value is None:
-        p = _binom_two_sided(a_arr, a_arr + b_arr, ta / (ta + tb))
+        p = on_unique(_binom_two_sided, a_arr, a_arr + b_arr, ta / (ta + tb))
     else:
         p = np.broadcast_to(np.asarray(p_value, dtype=float), a_arr.shape)
+    return on_unique(  # type: ignore[no-any-return]
+        lambda *x: _widened(*x, level=level), a_arr, b_arr, ta, tb, ph, p
+    )
+
+
+def _widened(
+    a_arr: np.ndarray,
+    b_arr: np.ndarray,
+    ta: np.ndarray,
+    tb: np.ndarray,
+    ph: np.ndarray,
+    p: np.ndarray,
+    level: float,
+) -> dict[str, np.ndarray]:
     root = np.sqrt(ph)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = stats.norm.isf(np.clip(p, 1e-300, 1.0) / 2)

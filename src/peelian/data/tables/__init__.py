@@ -27,7 +27,7 @@ from peelian.data.tables.force import (
 )
 from peelian.data.tables.ingest import ingest_batches, ingest_files, quarantine
 from peelian.data.tables.policeuk import events, outcomes, stops
-from peelian.data.tables.results import analysis_frames, analysis_runs
+from peelian.data.tables.results import analysis_frames, analysis_runs, count_cache
 from peelian.data.tables.surveys import survey_responses
 from peelian.data.tables.users import audit_log, login_attempts, users
 
@@ -35,6 +35,7 @@ __all__ = [
     "addresses",
     "analysis_frames",
     "analysis_runs",
+    "count_cache",
     "area_deprivation",
     "area_ethnicity",
     "area_population",

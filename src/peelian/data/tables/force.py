@@ -91,6 +91,28 @@ occurrences = Table(
     Index("ix_occurrences_month_ho_code", "month", "ho_code"),
     Index("ix_occurrences_reported_at", "reported_at"),
     Index("ix_occurrences_lsoa_code", "lsoa_code"),
+    # covers counting offence sets per month and LSOA (peelian.data.offence_sql): the scan
+    # reads this narrow index in GROUP BY order instead of the wide rows (1.5 s -> 0.25 s)
+    Index(
+        "ix_occurrences_measures",
+        "month",
+        "lsoa_code",
+        "ho_code",
+        "policeuk_category",
+        "domestic_abuse",
+        "knife",
+        "firearm_discharged",
+        "alcohol",
+        "drugs",
+        "cyber",
+        "public_space",
+        "vawg",
+        "gang",
+        "county_lines",
+        "hate_strands",
+        "force",
+        "crime_ref",
+    ),
 )
 
 persons = Table(
@@ -106,6 +128,8 @@ persons = Table(
     Column("synthetic", Boolean, nullable=False),
     *_provenance(),
     Index("ix_persons_force_person_ref", "force", "person_ref", unique=True),
+    # covering the person conditions of offence sets (age, sex): probes never read the rows
+    Index("ix_persons_force_person_ref_birth_year_sex", "force", "person_ref", "birth_year", "sex"),
 )
 
 involvements = Table(
@@ -117,7 +141,7 @@ involvements = Table(
     Column("person_ref", String(64), nullable=False),
     Column("role", String(16), nullable=False, comment="victim | suspect | offender | witness"),
     *_provenance(),
-    Index("ix_involvements_force_crime_ref", "force", "crime_ref"),
+    Index("ix_involvements_force_crime_ref", "force", "crime_ref", "role", "person_ref"),
     Index("ix_involvements_force_person_ref", "force", "person_ref"),
 )
 

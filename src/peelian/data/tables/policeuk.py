@@ -52,7 +52,8 @@ events = Table(
     Column("file_id", ID, ForeignKey("ingest_files.id"), nullable=False),
     Column("row_number", Integer, nullable=False),
     Index("ix_events_force_month", "force", "month"),
-    Index("ix_events_month_category", "month", "category"),
+    # also covers the measures' month x category x LSOA counts (no table reads, no sort)
+    Index("ix_events_month_category", "month", "category", "lsoa_code", "lsoa_vintage", "force"),
     Index("ix_events_lsoa_code", "lsoa_code"),
     Index("ix_events_crime_id", "crime_id"),
     Index("ix_events_file_id", "file_id"),

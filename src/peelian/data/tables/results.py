@@ -20,7 +20,7 @@ from sqlalchemy import (
 
 from peelian.data.tables._meta import ID, metadata
 
-__all__ = ["analysis_frames", "analysis_runs"]
+__all__ = ["analysis_frames", "analysis_runs", "count_cache"]
 
 analysis_runs = Table(
     "analysis_runs",
@@ -44,6 +44,17 @@ analysis_frames = Table(
     metadata,
     Column("run_id", ID, ForeignKey("analysis_runs.id", ondelete="CASCADE"), primary_key=True),
     Column("part", String(64), primary_key=True, comment="name of the frame within the run"),
+    Column("n_rows", Integer, nullable=False),
+    Column("payload", LargeBinary, nullable=False, comment="Parquet bytes"),
+)
+
+count_cache = Table(
+    "count_cache",
+    metadata,
+    Column("key", String(64), primary_key=True, comment="sha256 of what was counted"),
+    Column("what", String(64), nullable=False, comment="e.g. force-measure:homicide"),
+    Column("data_version", String(64), nullable=False, comment="ingest state the counts are of"),
+    Column("created_at", DateTime(timezone=False), nullable=False, comment="UTC"),
     Column("n_rows", Integer, nullable=False),
     Column("payload", LargeBinary, nullable=False, comment="Parquet bytes"),
 )

@@ -145,6 +145,25 @@ def upgrade() -> None:
         batch_op.create_index("ix_audit_log_at", ["at"], unique=False)
 
     op.create_table(
+        "count_cache",
+        sa.Column(
+            "key", sa.String(length=64), nullable=False, comment="sha256 of what was counted"
+        ),
+        sa.Column(
+            "what", sa.String(length=64), nullable=False, comment="e.g. force-measure:homicide"
+        ),
+        sa.Column(
+            "data_version",
+            sa.String(length=64),
+            nullable=False,
+            comment="ingest state the counts are of",
+        ),
+        sa.Column("created_at", sa.DateTime(), nullable=False, comment="UTC"),
+        sa.Column("n_rows", sa.Integer(), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False, comment="Parquet bytes"),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_count_cache")),
+    )
+    op.create_table(
         "ingest_batches",
         sa.Column(
             "id",
@@ -415,7 +434,11 @@ def upgrade() -> None:
         batch_op.create_index("ix_events_file_id", ["file_id"], unique=False)
         batch_op.create_index("ix_events_force_month", ["force", "month"], unique=False)
         batch_op.create_index("ix_events_lsoa_code", ["lsoa_code"], unique=False)
-        batch_op.create_index("ix_events_month_category", ["month", "category"], unique=False)
+        batch_op.create_index(
+            "ix_events_month_category",
+            ["month", "category", "lsoa_code", "lsoa_vintage", "force"],
+            unique=False,
+        )
 
     op.create_table(
         "force_outcomes",
@@ -547,7 +570,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("involvements", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_involvements_force_crime_ref", ["force", "crime_ref"], unique=False
+            "ix_involvements_force_crime_ref",
+            ["force", "crime_ref", "role", "person_ref"],
+            unique=False,
         )
         batch_op.create_index(
             "ix_involvements_force_person_ref", ["force", "person_ref"], unique=False
@@ -657,6 +682,29 @@ def upgrade() -> None:
     with op.batch_alter_table("occurrences", schema=None) as batch_op:
         batch_op.create_index("ix_occurrences_force_crime_ref", ["force", "crime_ref"], unique=True)
         batch_op.create_index("ix_occurrences_lsoa_code", ["lsoa_code"], unique=False)
+        batch_op.create_index(
+            "ix_occurrences_measures",
+            [
+                "month",
+                "lsoa_code",
+                "ho_code",
+                "policeuk_category",
+                "domestic_abuse",
+                "knife",
+                "firearm_discharged",
+                "alcohol",
+                "drugs",
+                "cyber",
+                "public_space",
+                "vawg",
+                "gang",
+                "county_lines",
+                "hate_strands",
+                "force",
+                "crime_ref",
+            ],
+            unique=False,
+        )
         batch_op.create_index("ix_occurrences_month_ho_code", ["month", "ho_code"], unique=False)
         batch_op.create_index("ix_occurrences_reported_at", ["reported_at"], unique=False)
 
@@ -732,6 +780,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("persons", schema=None) as batch_op:
         batch_op.create_index("ix_persons_force_person_ref", ["force", "person_ref"], unique=True)
+        batch_op.create_index(
+            "ix_persons_force_person_ref_birth_year_sex",
+            ["force", "person_ref", "birth_year", "sex"],
+            unique=False,
+        )
 
     op.create_table(
         "quarantine",
@@ -916,6 +969,7 @@ def downgrade() -> None:
 
     op.drop_table("quarantine")
     with op.batch_alter_table("persons", schema=None) as batch_op:
+        batch_op.drop_index("ix_persons_force_person_ref_birth_year_sex")
         batch_op.drop_index("ix_persons_force_person_ref")
 
     op.drop_table("persons")
@@ -928,6 +982,7 @@ def downgrade() -> None:
     with op.batch_alter_table("occurrences", schema=None) as batch_op:
         batch_op.drop_index("ix_occurrences_reported_at")
         batch_op.drop_index("ix_occurrences_month_ho_code")
+        batch_op.drop_index("ix_occurrences_measures")
         batch_op.drop_index("ix_occurrences_lsoa_code")
         batch_op.drop_index("ix_occurrences_force_crime_ref")
 
@@ -987,6 +1042,7 @@ def downgrade() -> None:
 
     op.drop_table("login_attempts")
     op.drop_table("ingest_batches")
+    op.drop_table("count_cache")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_log_at")
 
