@@ -91,6 +91,14 @@ def measures(
     save: Annotated[
         bool, typer.Option("--save", help="Persist the run for the dashboard.")
     ] = False,
+    recount: Annotated[
+        bool,
+        typer.Option(
+            "--recount",
+            help="Count every record again instead of using the counts kept since the last "
+            "ingest (they are kept per data version; see docs/guide/measures.md).",
+        ),
+    ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -109,6 +117,7 @@ def measures(
         "definitions": definitions,
         "baseline_end": baseline_end,
         "spc_rules": rules,
+        "cache": not recount,
     }
     result = run_measures(
         store, period_end=period_end, measures=measure, area_levels=(area_level,), **kwargs
