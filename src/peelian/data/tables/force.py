@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 
 from peelian.data.tables._meta import ID, metadata
+from peelian.offences import BOOLEAN_FLAG_COLUMNS
 
 __all__ = [
     "FORCE_TABLES",
@@ -99,16 +100,7 @@ occurrences = Table(
         "lsoa_code",
         "ho_code",
         "policeuk_category",
-        "domestic_abuse",
-        "knife",
-        "firearm_discharged",
-        "alcohol",
-        "drugs",
-        "cyber",
-        "public_space",
-        "vawg",
-        "gang",
-        "county_lines",
+        *BOOLEAN_FLAG_COLUMNS,
         "hate_strands",
         "force",
         "crime_ref",
