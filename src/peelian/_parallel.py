@@ -10,12 +10,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["by_row_blocks", "worker_count"]
+__all__ = ["by_row_blocks", "parallel_map", "worker_count"]
+
+T = TypeVar("T")
 
 #: Below this many rows a batch runs in the calling thread (threads would cost more).
 MIN_ROWS = 2000
@@ -34,6 +37,15 @@ def worker_count() -> int:
     return max(1, min(cores, 8))
 
 
+def parallel_map(fn: Callable[[Any], T], items: Sequence[Any]) -> list[T]:
+    """``[fn(x) for x in items]``, one thread per item (the caller sizes ``items`` to the
+    cores); in order. A single item runs in the calling thread."""
+    if len(items) <= 1:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=len(items), thread_name_prefix="peelian-work") as pool:
+        return list(pool.map(fn, items))
+
+
 def by_row_blocks(fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
     """``fn(*arrays)`` for row-independent ``fn``, computed on blocks of rows in threads and
     stacked back in order (the result has one row per input row)."""
@@ -42,9 +54,6 @@ def by_row_blocks(fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndar
     if workers == 1:
         return fn(*arrays)
     bounds = np.linspace(0, n, workers + 1).astype(int)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="peelian-rows") as pool:
-        parts = [
-            pool.submit(fn, *[a[lo:hi] for a in arrays])
-            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
-        ]
-        return np.concatenate([p.result() for p in parts], axis=0)
+    blocks = list(zip(bounds[:-1], bounds[1:], strict=True))
+    parts = parallel_map(lambda b: fn(*[a[b[0] : b[1]] for a in arrays]), blocks)
+    return np.concatenate(parts, axis=0)

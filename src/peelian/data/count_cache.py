@@ -6,8 +6,8 @@ changes when an ingest batch of its source lands, so each aggregate is kept in `
 as Parquet, keyed by *what* was counted (the SHA-256 of the SQL, compiled with its literal
 values) and stamped with the version of the data it was counted from. A new batch of that
 source (committed or failed) changes the version, and a stale entry is counted again on its
-next use and replaced. Two measures with the same definition share one entry; editing a definition changes
-its SQL and so its key.
+next use and replaced. Two measures with the same definition share one entry; editing a
+definition changes its SQL and so its key.
 
     version = data_version(store, "policeuk")
     hit = read_counts(store, ["3f2a..."], version)      # {key: frame} for the fresh ones
@@ -57,9 +57,7 @@ def data_version(store: Store, source: str) -> str:
     this changes whenever that source's records may have (a survey import leaves the force
     counts valid); the count also changes when an older, concurrent PostgreSQL batch commits
     after a newer one."""
-    q = select(func.max(ingest_batches.c.id), func.count()).where(
-        ingest_batches.c.source == source
-    )
+    q = select(func.max(ingest_batches.c.id), func.count()).where(ingest_batches.c.source == source)
     with store.engine.connect() as conn:
         newest, n = conn.execute(q).one()
     return f"{source}:{newest or 0}:{n}"

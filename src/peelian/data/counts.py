@@ -72,15 +72,19 @@ def policeuk_counts(
         q = q.where(events.c.month <= month_to)
     # in the order of ix_events_month_category, which covers the query
     q = q.group_by(events.c.month, events.c.category, events.c.lsoa_code, events.c.lsoa_vintage)
-    if cache:
-        key, version = cache_key(store, "policeuk-counts", q), data_version(store, "policeuk")
-        hit = read_counts(store, [key], version).get(key)
-        if hit is not None:
-            return hit
+    if not cache:
+        return _read_counts(store, q)
+    key, version = cache_key(store, "policeuk-counts", q), data_version(store, "policeuk")
+    frame = read_counts(store, [key], version).get(key)
+    if frame is None:
+        frame = _read_counts(store, q)
+        write_counts(store, {key: ("policeuk-counts", frame)}, version)
+    return frame
+
+
+def _read_counts(store: Store, q: Any) -> pd.DataFrame:
     frame = store.read_frame(q, raw=True)  # strings and integers only
     frame["n"] = frame["n"].astype("int64")
-    if cache:
-        write_counts(store, {key: ("policeuk-counts", frame)}, version)
     return frame
 
 

@@ -14,7 +14,6 @@ leave the database (decision 0007); the counts are kept until new data land (dec
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -34,7 +33,7 @@ from sqlalchemy import (
     true,
 )
 
-from peelian._parallel import worker_count
+from peelian._parallel import parallel_map, worker_count
 from peelian.data.count_cache import cache_key, data_version, read_counts, write_counts
 from peelian.data.store import Store
 from peelian.data.tables import involvements, occurrences, persons
@@ -198,8 +197,7 @@ def _count(store: Store, conds: Sequence[Any], force: str | None) -> list[pd.Dat
     if parts > 1:
         cuts = [str(months.iloc[len(months) * i // parts]) for i in range(1, parts)]
         ranges = list(zip([None, *cuts], [*cuts, None], strict=True))
-        with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="peelian-sql") as pool:
-            frames = list(pool.map(lambda r: store.read_frame(_months(q, *r), raw=True), ranges))
+        frames = parallel_map(lambda r: store.read_frame(_months(q, *r), raw=True), ranges)
         wide = pd.concat(frames, ignore_index=True)
     else:
         wide = store.read_frame(q, raw=True)  # strings and integers only

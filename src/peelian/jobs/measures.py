@@ -185,17 +185,24 @@ def compute_measures(
     period_end: str | None = None,
     measures: Sequence[str] | None = None,
     area_levels: Sequence[str] = ("force", "csp", "ward", "lsoa"),
+    cache: bool = True,
     **kwargs: Any,
 ) -> int:
-    """Compute and persist kind "measures", name "all"; returns the run id."""
+    """Compute and persist kind "measures", name "all"; returns the run id. ``cache`` as for
+    :func:`run_measures` (how the counts are read, not part of the run's parameters)."""
     result = run_measures(
-        store, period_end=period_end, measures=measures, area_levels=area_levels, **kwargs
+        store,
+        period_end=period_end,
+        measures=measures,
+        area_levels=area_levels,
+        cache=cache,
+        **kwargs,
     )
     params = {
         "period_end": result.summary.get("period_end"),
         "measures": list(measures) if measures else "all",
         "area_levels": list(area_levels),
-        **{k: v for k, v in kwargs.items() if v is not None and k != "cache"},
+        **{k: v for k, v in kwargs.items() if v is not None},
     }
     return save_result(
         store,
