@@ -46,7 +46,9 @@ def backtest_cmd(
     """Train on the months before each test month, forecast it, score it (hit rate, PAI, PEI,
     RRI, log-likelihood, Brier, churn) at 0.5, 1, 2, 5 and 10 % of the area."""
     from peelian.jobs.forecast import compute_backtest, save_backtest
+    from peelian.schemas.months import check_month_range
 
+    check_month_range(test_from, test_to, ("--test-from", "--test-to"))
     store = store_for(db)
     result, meta = compute_backtest(store, crime_type=crime_type, test_from=test_from,
                                     test_to=test_to, cell_size=cell_size, models=models)  # fmt: skip

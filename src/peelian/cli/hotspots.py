@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from peelian.cli._common import DbOption, JsonOption, console, handle_errors, print_json, store_for
+from peelian.schemas.months import check_month_range
 
 __all__ = ["register"]
 
@@ -96,6 +97,7 @@ def _run(
 
     if out is not None:
         format_for(out)  # refuse an unknown suffix before any work
+    check_month_range(month_from, month_to, ("--from", "--to"))
     store = store_for(db)
     events = load_selection(store, crime_type, month_from, month_to, source=source)
     boundary, choices = load_boundary(store)
@@ -328,6 +330,8 @@ def stability(
     as_json: JsonOption = False,
 ) -> None:
     """Do the same cells stay on top? Jaccard overlap of the top cells and rank correlation."""
+    check_month_range(month_from, month_to, ("--from", "--to"))
+    check_month_range(compare_from, compare_to, ("--compare-from", "--compare-to"))
     first = min(month_from, compare_from)
     last = max(month_to, compare_to)
     options = {"period_a": (compare_from, compare_to), "period_b": (month_from, month_to),

@@ -9,6 +9,7 @@ import typer
 
 from peelian.cli._common import DbOption, JsonOption, console, handle_errors, print_json, store_for
 from peelian.errors import ParameterError
+from peelian.schemas.months import check_month
 
 __all__ = ["register"]
 
@@ -43,13 +44,7 @@ def ncpm(
             f"The --out file must end in .pdf or .html. Got {out.name!r}.",
             "For example --out ncpm-2021-12.pdf",
         )
-    if period_end is not None:
-        import re
-
-        if not re.match(r"^\d{4}-(0[1-9]|1[0-2])$", period_end):
-            raise ParameterError(
-                f"--period-end must be a month as YYYY-MM. Got {period_end!r}.", "E.g. 2021-12."
-            )
+    period_end = check_month(period_end, "--period-end")
     report = build_ncpm_report(store_for(db), period_end=period_end, fmt=fmt, actions_path=actions)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(report.content)

@@ -27,6 +27,7 @@ from peelian.analysis.grid import Grid
 from peelian.data.results import save_result
 from peelian.data.store import Store
 from peelian.errors import EmptySelectionError, NotFoundError
+from peelian.schemas.months import check_month_range
 
 __all__ = [
     "ANALYSES",
@@ -150,6 +151,7 @@ def load_selection(
 ) -> pd.DataFrame:
     """Events of the crime type and months: police.uk events, or force occurrences
     (:func:`load_force_selection`)."""
+    check_month_range(month_from, month_to)
     _check_source(source)
     if source == "force":
         return load_force_selection(store, crime_type, month_from, month_to)

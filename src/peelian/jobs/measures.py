@@ -40,8 +40,9 @@ from peelian.data.offence_sql import force_measure_counts
 from peelian.data.results import save_result
 from peelian.data.store import Store
 from peelian.data.surveys import load_survey_responses, survey_response_lsoas
-from peelian.errors import EmptySelectionError, ParameterError
+from peelian.errors import EmptySelectionError
 from peelian.offences import OffenceError, cchi_weights
+from peelian.schemas.months import parse_month
 
 __all__ = ["compute_measures", "force_measure_specs", "run_measures"]
 
@@ -115,8 +116,8 @@ def run_measures(
                 "Load police.uk data (`peelian ingest policeuk`), force records or a survey first.",
             )
         period_end = month_label(max(month_index(m) for m in crime))
-    elif not (len(period_end) == 7 and period_end[4] == "-" and period_end[:4].isdigit()):
-        raise ParameterError(f"The '--period-end' option must be YYYY-MM. Got {period_end!r}.")
+    else:
+        period_end = parse_month(period_end, "--period-end")
     notes = {
         "force": "no force records have been loaded (`peelian ingest force`); police.uk data "
         "cannot separate homicide, knife crime or flags",

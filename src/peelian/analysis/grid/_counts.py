@@ -18,7 +18,8 @@ import pandas as pd
 
 from peelian.analysis.grid._checks import event_coordinates
 from peelian.analysis.grid._grid import Grid
-from peelian.errors import EmptySelectionError, ParameterError, SchemaError
+from peelian.errors import EmptySelectionError, SchemaError
+from peelian.schemas.months import months_between
 
 __all__ = ["HARM_KEY_COLUMNS", "CellCounts", "count_events", "event_weights", "month_range"]
 
@@ -26,18 +27,9 @@ log = logging.getLogger("peelian.analysis.grid")
 
 
 def month_range(first: str, last: str) -> list[str]:
-    """All months ``YYYY-MM`` from ``first`` to ``last`` inclusive."""
-    try:
-        periods = pd.period_range(pd.Period(first, "M"), pd.Period(last, "M"), freq="M")
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(
-            f"Months must be YYYY-MM; got {first!r} and {last!r}.", "E.g. --from 2021-01."
-        ) from exc
-    if len(periods) == 0:
-        raise ParameterError(
-            f"The first month {first} is after the last month {last}.", "Swap them."
-        )
-    return [str(p) for p in periods]
+    """All months ``YYYY-MM`` from ``first`` to ``last`` inclusive (the vocabulary's one month
+    parser, :func:`peelian.schemas.months.months_between`)."""
+    return months_between(first, last)
 
 
 #: Where the harm key is looked for when no column is named: police.uk's crime type, then the

@@ -28,6 +28,7 @@ from typing import Any
 from peelian.data.fetch._http import PoliteClient, TokenBucket
 from peelian.data.fetch._remotezip import open_remote_zip
 from peelian.errors import FetchError, ParameterError
+from peelian.schemas.months import parse_month
 
 __all__ = ["DEFAULT_BASE_URL", "HEADERS", "KINDS", "fetch_policeuk", "months_between"]
 
@@ -44,10 +45,8 @@ Progress = Callable[[str, int, int], None]
 
 
 def _month(value: str, name: str) -> tuple[int, int]:
-    m = re.fullmatch(r"(\d{4})-(\d{2})", value or "")
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ParameterError(f"The '{name}' month must be YYYY-MM (e.g. 2023-01). Got {value!r}.")
-    return int(m.group(1)), int(m.group(2))
+    m = parse_month(value, name)  # the vocabulary's one month parser
+    return int(m[:4]), int(m[5:])
 
 
 def _shift(month: str, n: int) -> str:

@@ -7,7 +7,6 @@ reproducible for a seed and changing one step does not reshuffle the others.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,11 @@ from peelian.data.synthetic._calibration import Calibration, load_calibration
 from peelian.data.synthetic._investigation import investigate, victim_contacts
 from peelian.data.synthetic._survey import survey_responses
 from peelian.errors import ParameterError
+from peelian.schemas.months import check_month_range, parse_month
 
 __all__ = ["SyntheticForce", "generate_force"]
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
 _SERIOUS = ("1", "4.1", "2", "5D", "36", "106", "3B")
 _OFFENDER_OUTCOMES = (1, 2, 3, 6, 7, 8, 22)
 _WITNESS_CATEGORIES = ("Violence and sexual offences", "Public order", "Robbery")
@@ -78,16 +78,8 @@ def _calibration(path: str | None, mtime: float | None) -> Calibration:
 
 def _month_list(month_from: str, month_to: str) -> list[str]:
     for name, value in (("month_from", month_from), ("month_to", month_to)):
-        if not isinstance(value, str) or not _MONTH.match(value):
-            raise ParameterError(
-                f"The '{name}' parameter of generate_force must be a month 'YYYY-MM'. Got {value!r}.",
-                "For example --from 2019-04 --to 2023-03.",
-            )
-    if month_from > month_to:
-        raise ParameterError(
-            f"The month range {month_from}..{month_to} is empty: 'month_from' is after 'month_to'.",
-            "Swap them.",
-        )
+        parse_month(value, name)  # the vocabulary's one month parser
+    check_month_range(month_from, month_to)
     months = pd.period_range(month_from, month_to, freq="M").strftime("%Y-%m").tolist()
     if len(months) > 240:
         raise ParameterError(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from peelian.errors import ParameterError
+from peelian.schemas.months import check_month
 
 __all__ = [
     "MAX_LIMIT",
@@ -23,7 +23,6 @@ __all__ = [
 
 #: The largest page any list endpoint returns (``limit`` above it is refused with 422).
 MAX_LIMIT = 1000
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def records(frame: pd.DataFrame, columns: list[str] | None = None) -> list[dict[str, Any]]:
@@ -79,18 +78,6 @@ def page(
         "next_offset": nxt,
         **meta,
     }
-
-
-def check_month(value: str | None, name: str) -> str | None:
-    """A ``YYYY-MM`` string, or :class:`ParameterError`."""
-    if value is None or value == "":
-        return None
-    if not _MONTH.match(value):
-        raise ParameterError(
-            f"The '{name}' parameter must be a month as YYYY-MM. Got {value!r}.",
-            "For example 2022-08.",
-        )
-    return value
 
 
 def _default(obj: Any) -> Any:
