@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from scipy import stats as sps
 
 from peelian.analysis.stats import (
     compare_counts,
@@ -149,3 +150,35 @@ def test_statistics_guide_examples_run() -> None:
     assert console is not None
     out = CliRunner().invoke(app, ["stats", "compare", "8769", "8032", "--dispersion", "11.4"])
     assert " ".join(out.stdout.split()) == " ".join(console.group(1).split())
+
+
+def test_huge_dispersion_with_counts_in_the_thousands_is_not_noise() -> None:
+    """Issue 12 item 1: force anti-social behaviour 42,501 against 65,506 with a dispersion of
+    387. The exact p-value underflows (z about 70); clipping it at 1e-300 capped z at 37 and gave
+    p = 0.06 and an interval of 0 to infinity. References computed here: the quasi-likelihood
+    deviance test (McCullagh & Nelder s9.2: D / phi ~ chi2(1)) and statsmodels' quasi-Poisson
+    GLM with scale = 387 (Wald)."""
+    a, b, phi = 42501, 65506, 387.0
+    r = compare_counts(a, b, dispersion=phi)
+    n = a + b
+    deviance = 2 * (a * np.log(a / (n / 2)) + b * np.log(b / (n / 2)))
+    p_lr = float(sps.chi2.sf(deviance / phi, 1))
+    glm = sm.GLM(
+        np.array([a, b]), np.array([[1.0, 1.0], [1.0, 0.0]]), family=sm.families.Poisson()
+    ).fit(scale=phi)
+    p_wald, (w_lo, w_hi) = float(glm.pvalues[1]), np.exp(glm.conf_int()[1])
+    assert round(p_lr, 5) == 0.00035 and round(p_wald, 5) == 0.00041
+    assert r.p_value_adjusted == pytest.approx(p_lr, rel=0.01)
+    assert 0.0003 < r.p_value_adjusted < 0.0005 and r.significant
+    assert r.ci_ratio_adjusted is not None and r.ci_ratio_adjusted[1] is not None
+    lo, hi = r.ci_ratio_adjusted
+    assert (round(w_lo, 2), round(w_hi, 2)) == (0.51, 0.82)
+    assert lo == pytest.approx(w_lo, abs=0.005) and hi == pytest.approx(w_hi, abs=0.005)
+    assert lo < r.rate_ratio < hi
+    # the same through the vectorised path the measures engine uses, and the level it stands for
+    d = dispersion_adjusted([a, 13], [b, 18], phi=[phi, 1.0])
+    assert d["p_value_adjusted"][0] == pytest.approx(r.p_value_adjusted)
+    assert d["ci_low_adjusted"][0] == pytest.approx(lo) and np.isfinite(d["ci_high_adjusted"][0])
+    assert d["level_adjusted"][0] == 1.0 and d["p_value_adjusted"][1] == pytest.approx(
+        0.473, abs=1e-3
+    )

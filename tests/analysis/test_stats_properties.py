@@ -59,3 +59,17 @@ def test_wilson_contains_proportion(n: int, data: hs.DataObject) -> None:
     x = data.draw(hs.integers(0, n))
     lo, hi = wilson_interval(x, n)
     assert 0 <= lo <= x / n <= hi <= 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(hs.integers(1000, 99999), hs.integers(1000, 99999), hs.floats(1.0, 1000.0))
+def test_widened_interval_is_finite_and_contains_the_estimate(a: int, b: int, phi: float) -> None:
+    """Issue 12 item 1: counts in the thousands never get an interval of 0 to infinity, for any
+    dispersion in [1, 1000], and the p-value stays a probability."""
+    r = compare_counts(a, b, dispersion=phi)
+    ci = r.ci_ratio_adjusted if phi > 1 else r.ci_ratio
+    assert ci is not None and ci[1] is not None
+    assert 0 < ci[0] <= r.rate_ratio <= ci[1] < np.inf
+    assert 0 <= r.decision_p <= 1
+    if phi > 1:  # never narrower than the exact interval
+        assert ci[0] <= r.ci_ratio[0] + 1e-12 and ci[1] >= r.ci_ratio[1] - 1e-12

@@ -32,3 +32,19 @@ def test_compare_with_exposures_and_text() -> None:
     bad = runner.invoke(app, ["stats", "compare", "3", "4", "--exposure-a", "0", "--json"])
     assert bad.exit_code == 2
     assert json.loads(bad.stdout)["error"]["code"] == "invalid_parameter"
+
+
+def test_compare_with_a_huge_dispersion_is_a_real_fall() -> None:
+    """Issue 12 item 1: `peelian stats compare 42501 65506 --dispersion 387 --json` (the
+    quasi-Poisson reference values are computed in tests/analysis/test_stats_dispersion.py)."""
+    res = runner.invoke(
+        app, ["stats", "compare", "42501", "65506", "--dispersion", "387", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert round(out["p_value_adjusted"], 4) == 0.0004
+    assert [round(x, 2) for x in out["ci_ratio_adjusted"]] == [0.51, 0.82]
+    assert out["significant"] is True
+    assert (
+        "significant fall" in out["narrative"] and "within normal variation" not in out["narrative"]
+    )
