@@ -11,7 +11,8 @@ Exit codes (documented in ``docs/guide/cli.md``):
 1     unexpected internal error (a bug: please report it)
 2     usage error (bad option or argument) -- Typer/Click's own code
 3     input data error: the file or its contents cannot be used
-4     store error: the database cannot be opened, is too old, or failed
+4     store error: the database cannot be opened, is too old, or failed; or a record was
+      changed by someone else since it was read (optimistic locking)
 5     analysis refused: the data cannot support the requested method
 6     not found: the named thing (measure, area, batch, user) does not exist
 7     network error (only ``peelian fetch``)
@@ -24,6 +25,7 @@ from __future__ import annotations
 __all__ = [
     "AuthError",
     "ConfigError",
+    "ConflictError",
     "DataPrecisionError",
     "EmptySelectionError",
     "FetchError",
@@ -99,6 +101,14 @@ class StoreError(PeelianError):
     exit_code = 4
     http_status = 503
     code = "store_error"
+
+
+class ConflictError(StoreError):
+    """A record was changed by someone else since it was read (optimistic locking): the update
+    named a stale version and nothing was written."""
+
+    http_status = 409
+    code = "conflict"
 
 
 class SchemaOutdatedError(StoreError):

@@ -25,12 +25,13 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from peelian.data.store import Store
-from peelian.data.tables import audit_log, login_attempts, users
+from peelian.data.tables import login_attempts, users
 from peelian.errors import AuthError, NotFoundError, ParameterError
 
 __all__ = [
     "DEMO_USERNAME",
     "MIN_PASSWORD_LENGTH",
+    "PAGE_LEVEL",
     "ROLES",
     "User",
     "add_user",
@@ -47,8 +48,30 @@ __all__ = [
     "verify_user",
 ]
 
-#: Roles in increasing order of permission.
-ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
+#: Roles. The first three form the page hierarchy (viewer < analyst < admin); the casework
+#: roles map onto it for the aggregate pages (:data:`PAGE_LEVEL`), and what they may do with
+#: casework records is decided by the casework policy (``peelian.casework.policy``).
+ROLES: tuple[str, ...] = (
+    "viewer",
+    "analyst",
+    "admin",
+    "supervisor",
+    "safeguarding",
+    "partner",
+    "auditor",
+)
+#: Each role's level on the page hierarchy: supervisor and safeguarding count as analyst,
+#: auditor and partner as viewer (partners see only aggregate pages; casework records only
+#: through a live data-sharing agreement).
+PAGE_LEVEL: dict[str, int] = {
+    "viewer": 1,
+    "partner": 1,
+    "auditor": 1,
+    "analyst": 2,
+    "supervisor": 2,
+    "safeguarding": 2,
+    "admin": 3,
+}
 MIN_PASSWORD_LENGTH = 10
 DEMO_USERNAME = "demo"
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
@@ -75,8 +98,16 @@ class User:
 
 
 def role_allows(have: str, need: str) -> bool:
-    """True if role ``have`` includes the permissions of role ``need``."""
-    return ROLES.index(have) >= ROLES.index(need)
+    """True if role ``have`` includes the permissions of role ``need``.
+
+    For ``need`` in the page hierarchy (viewer, analyst, admin) this compares
+    :data:`PAGE_LEVEL`; any other ``need`` (e.g. ``auditor``) is met by that role or admin.
+    """
+    if have not in PAGE_LEVEL or need not in PAGE_LEVEL:
+        return False
+    if need in ("viewer", "analyst", "admin"):
+        return PAGE_LEVEL[have] >= PAGE_LEVEL[need]
+    return have in (need, "admin")
 
 
 def _now() -> dt.datetime:
@@ -262,17 +293,9 @@ def _audit(
     ip: str | None,
     detail: dict[str, Any] | None,
 ) -> None:
-    conn.execute(
-        insert(audit_log),
-        {
-            "at": _now(),
-            "username": username,
-            "action": action,
-            "target": target,
-            "ip": ip,
-            "detail": detail,
-        },
-    )
+    from peelian.data.audit import append
+
+    append(conn, username, action, target=target, ip=ip, detail=detail)
 
 
 def audit(
@@ -283,18 +306,32 @@ def audit(
     target: str | None = None,
     ip: str | None = None,
     detail: dict[str, Any] | None = None,
+    record_kind: str | None = None,
+    record_id: str | int | None = None,
+    purpose: str | None = None,
 ) -> None:
-    """Append one entry to the audit log (who did what, to what, from where)."""
-    with store.begin() as conn:
-        _audit(conn, username, action, target, ip, detail)
+    """Append one entry to the tamper-evident audit log (who did what, to what, from where,
+    why); see :mod:`peelian.data.audit`."""
+    from peelian.data.audit import record
+
+    record(
+        store,
+        username,
+        action,
+        target=target,
+        ip=ip,
+        detail=detail,
+        record_kind=record_kind,
+        record_id=record_id,
+        purpose=purpose,
+    )
 
 
 def list_audit(store: Store, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
     """Audit entries, newest first."""
-    q = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
-    with store.engine.connect() as conn:
-        rows = conn.execute(q.limit(limit).offset(offset)).mappings().all()
-    return [dict(r) for r in rows]
+    from peelian.data.audit import search
+
+    return search(store, limit=limit, offset=offset)
 
 
 def ensure_demo_user(store: Store, *, password: str | None = None) -> tuple[str, str]:

@@ -14,6 +14,14 @@ from peelian.data.tables.areas import (
     areas,
     lsoa_lookup,
 )
+from peelian.data.tables.casework import (
+    agreement_parties,
+    agreements,
+    audit_head,
+    organisations,
+    problem_actions,
+    problems,
+)
 from peelian.data.tables.force import (
     addresses,
     force_outcomes,
@@ -33,6 +41,12 @@ from peelian.data.tables.users import audit_log, login_attempts, users
 
 __all__ = [
     "addresses",
+    "agreement_parties",
+    "agreements",
+    "audit_head",
+    "organisations",
+    "problem_actions",
+    "problems",
     "analysis_frames",
     "analysis_runs",
     "count_cache",

@@ -7,7 +7,7 @@ still exists and is enabled.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Index, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, String, Table, Text
 
 from peelian.data.tables._meta import ID, metadata
 
@@ -23,6 +23,13 @@ users = Table(
     Column("enabled", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=False), nullable=False, comment="UTC"),
     Column("last_login_at", DateTime(timezone=False), nullable=True, comment="UTC"),
+    Column(
+        "organisation_id",
+        ID,
+        ForeignKey("organisations.id", ondelete="SET NULL"),
+        nullable=True,
+        comment="the user's organisation (peelian.casework)",
+    ),
 )
 
 login_attempts = Table(
@@ -46,5 +53,12 @@ audit_log = Table(
     Column("target", String(128), nullable=True),
     Column("ip", String(64), nullable=True),
     Column("detail", JSON, nullable=True),
+    Column("record_kind", String(32), nullable=True, comment="e.g. problem, referral"),
+    Column("record_id", String(64), nullable=True),
+    Column("purpose", Text, nullable=True, comment="the reason the user gave"),
+    Column("prev_hash", String(64), nullable=False, comment="hash of the previous entry"),
+    Column("hash", String(64), nullable=False, comment="SHA-256 (peelian.data.audit)"),
     Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_record_kind_record_id", "record_kind", "record_id"),
+    Index("ix_audit_log_username_at", "username", "at"),
 )

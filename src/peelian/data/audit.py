@@ -1,0 +1,401 @@
+"""The tamper-evident audit log: append-only entries chained by SHA-256.
+
+Every entry records who acted, when, on which record, what they did and the purpose they gave
+(DPA 2018 s.62: consultation, alteration, disclosure and erasure logs with their justification).
+Each entry carries ``prev_hash``, the hash of the entry before it, and ``hash``, the SHA-256 of
+its own canonical form (which includes ``prev_hash``), so editing, deleting or reordering any
+entry breaks the chain from that entry on; the ``audit_head`` row holds the newest entry's id and
+hash, so removing entries from the end is detected too. :func:`verify` walks the chain and names
+the first broken entry (``peelian audit verify``).
+
+Canonical form (version 1) of an entry, hashed as UTF-8::
+
+    json.dumps([at, username, action, target, ip, record_kind, record_id, purpose, prev_hash],
+               ensure_ascii=False, separators=(",", ":")) + "\\n" + detail_json
+
+where ``at`` is ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC) and ``detail_json`` is the detail as stored,
+``json.dumps(detail, sort_keys=True)`` (``null`` when there is none). The first entry's
+``prev_hash`` is 64 zeros. This is the hash-chain ("linked timestamping") construction of Haber &
+Stornetta (1991), as used for secure audit logs by Schneier & Kelsey (1999).
+
+Appends are serialised so two writers never chain to the same predecessor: the writer first
+takes the write lock on the single ``audit_head`` row (``SELECT ... FOR UPDATE`` on PostgreSQL;
+on SQLite a write to that row, which takes the database's one write lock), then reads the head,
+inserts the entry and moves the head, all in the caller's transaction. Nothing in peelian
+updates or deletes an audit entry.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from sqlalchemy import Connection, Select, and_, func, insert, or_, select, update
+
+from peelian.data.store import Store
+from peelian.data.tables import audit_head, audit_log
+from peelian.errors import ParameterError
+
+__all__ = [
+    "EXPORT_COLUMNS",
+    "GENESIS",
+    "AuditFilter",
+    "VerifyResult",
+    "append",
+    "canonical",
+    "count",
+    "entry_hash",
+    "export_csv",
+    "record",
+    "search",
+    "verify",
+]
+
+#: ``prev_hash`` of the first entry.
+GENESIS = "0" * 64
+#: Columns of an export (CSV or JSON), in order.
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "id",
+    "at",
+    "username",
+    "action",
+    "record_kind",
+    "record_id",
+    "target",
+    "purpose",
+    "ip",
+    "detail",
+    "prev_hash",
+    "hash",
+)
+_MAX = {"username": 64, "action": 64, "target": 128, "ip": 64, "record_kind": 32, "record_id": 64}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _at_text(at: dt.datetime | str) -> str:
+    if isinstance(at, str):
+        return at
+    return at.isoformat(sep=" ", timespec="microseconds")
+
+
+def canonical(
+    at: dt.datetime | str,
+    username: str | None,
+    action: str,
+    target: str | None,
+    ip: str | None,
+    record_kind: str | None,
+    record_id: str | None,
+    purpose: str | None,
+    detail_json: str | None,
+    prev_hash: str,
+) -> bytes:
+    """The bytes that are hashed for one entry (see the module docstring)."""
+    head = json.dumps(
+        [_at_text(at), username, action, target, ip, record_kind, record_id, purpose, prev_hash],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return (head + "\n" + (detail_json if detail_json is not None else "null")).encode("utf-8")
+
+
+def entry_hash(*fields: Any) -> str:
+    """SHA-256 (hex) of :func:`canonical` of the fields."""
+    return hashlib.sha256(canonical(*fields)).hexdigest()
+
+
+def _detail(detail: dict[str, Any] | None) -> tuple[Any, str | None]:
+    """The detail as it will be stored (keys sorted) and its JSON text."""
+    if detail is None:
+        return None, None
+    text_ = json.dumps(detail, sort_keys=True, default=str)
+    return json.loads(text_), text_
+
+
+def _lock_head(conn: Connection) -> Any:
+    """Take the append lock and return the head row (created on first use)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(
+            pg_insert(audit_head)
+            .values(id=1, last_id=None, last_hash=GENESIS, entries=0)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        return conn.execute(select(audit_head).where(audit_head.c.id == 1).with_for_update()).one()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    # a write first: it takes SQLite's write lock before the head is read
+    conn.execute(
+        sqlite_insert(audit_head)
+        .values(id=1, last_id=None, last_hash=GENESIS, entries=0)
+        .on_conflict_do_update(index_elements=["id"], set_={"entries": audit_head.c.entries})
+    )
+    return conn.execute(select(audit_head).where(audit_head.c.id == 1)).one()
+
+
+def append(
+    conn: Connection,
+    username: str | None,
+    action: str,
+    *,
+    target: str | None = None,
+    ip: str | None = None,
+    detail: dict[str, Any] | None = None,
+    record_kind: str | None = None,
+    record_id: str | int | None = None,
+    purpose: str | None = None,
+    at: dt.datetime | None = None,
+) -> str:
+    """Append one entry inside the caller's transaction; returns its hash.
+
+    The entry is written only if the transaction commits, so a change and its audit entry are
+    saved together or not at all.
+    """
+    if not action:
+        raise ParameterError("An audit entry needs an action.", "E.g. 'problem.read'.")
+    values: dict[str, Any] = {
+        "username": username,
+        "action": action,
+        "target": target,
+        "ip": ip,
+        "record_kind": record_kind,
+        "record_id": None if record_id is None else str(record_id),
+    }
+    for key, limit in _MAX.items():
+        if values[key] is not None:
+            values[key] = str(values[key])[:limit]
+    values["purpose"] = purpose.strip()[:2000] if purpose and purpose.strip() else None
+    stored_detail, detail_json = _detail(detail)
+    at = at or _now()
+    head = _lock_head(conn)
+    prev = head.last_hash
+    digest = entry_hash(
+        at,
+        values["username"],
+        values["action"],
+        values["target"],
+        values["ip"],
+        values["record_kind"],
+        values["record_id"],
+        values["purpose"],
+        detail_json,
+        prev,
+    )
+    new_id = conn.execute(
+        insert(audit_log)
+        .values(**values, at=at, detail=stored_detail, prev_hash=prev, hash=digest)
+        .returning(audit_log.c.id)
+    ).scalar_one()
+    conn.execute(
+        update(audit_head)
+        .where(audit_head.c.id == 1)
+        .values(last_id=new_id, last_hash=digest, entries=audit_head.c.entries + 1)
+    )
+    return digest
+
+
+def record(store: Store, username: str | None, action: str, **fields: Any) -> str:
+    """Append one entry in its own transaction (see :func:`append` for the fields)."""
+    with store.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            # take the write lock now, so a concurrent writer waits (busy_timeout) for it
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return append(conn, username, action, **fields)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What to search the audit log for (every field optional; text matches case-insensitively
+    in the action, target, record id and purpose)."""
+
+    username: str | None = None
+    action: str | None = None
+    record_kind: str | None = None
+    record_id: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    text: str | None = None
+
+    def where(self) -> Any:
+        c = audit_log.c
+        conds: list[Any] = []
+        if self.username:
+            conds.append(c.username == self.username)
+        if self.action:
+            conds.append(c.action.startswith(self.action, autoescape=True))
+        if self.record_kind:
+            conds.append(c.record_kind == self.record_kind)
+        if self.record_id:
+            conds.append(c.record_id == str(self.record_id))
+        if self.since:
+            conds.append(c.at >= self.since)
+        if self.until:
+            conds.append(c.at < self.until)
+        if self.text:
+            like = f"%{self.text.lower()}%"
+            conds.append(
+                or_(
+                    *(
+                        func.lower(col).like(like)
+                        for col in (c.action, c.target, c.record_id, c.purpose)
+                    )
+                )
+            )
+        return and_(*conds) if conds else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
+
+
+def _query(flt: AuditFilter | None) -> Select[Any]:
+    q = select(*(audit_log.c[name] for name in EXPORT_COLUMNS))
+    cond = (flt or AuditFilter()).where()
+    return q if cond is None else q.where(cond)
+
+
+def search(
+    store: Store, flt: AuditFilter | None = None, *, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Entries matching ``flt``, newest first (at most ``limit``, up to 10,000)."""
+    if not 1 <= limit <= 10_000 or offset < 0:
+        raise ParameterError(
+            f"limit must be 1-10000 and offset >= 0. Got limit={limit}, offset={offset}."
+        )
+    q = _query(flt).order_by(audit_log.c.id.desc()).limit(limit).offset(offset)
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def count(store: Store, flt: AuditFilter | None = None) -> int:
+    """How many entries match ``flt``."""
+    q = select(func.count()).select_from(audit_log)
+    cond = (flt or AuditFilter()).where()
+    if cond is not None:
+        q = q.where(cond)
+    with store.engine.connect() as conn:
+        return int(conn.execute(q).scalar_one())
+
+
+def _export_rows(store: Store, flt: AuditFilter | None) -> Iterator[dict[str, Any]]:
+    q = _query(flt).order_by(audit_log.c.id).execution_options(yield_per=5000)
+    with store.engine.connect() as conn:
+        for row in conn.execute(q).mappings():
+            yield dict(row)
+
+
+def export_csv(store: Store, out: IO[str], flt: AuditFilter | None = None) -> int:
+    """Write the matching entries (oldest first) as CSV to ``out``; returns the row count.
+
+    The hashes are included, so an exported slice can be checked against the live chain.
+    """
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    n = 0
+    for row in _export_rows(store, flt):
+        row["at"] = _at_text(row["at"])
+        row["detail"] = "" if row["detail"] is None else json.dumps(row["detail"], sort_keys=True)
+        writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
+        n += 1
+    return n
+
+
+# -- verification ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of :func:`verify`. ``first_broken_id`` names the first entry whose hash or
+    link does not hold (``None`` when the chain is whole); ``reason`` says what was wrong."""
+
+    ok: bool
+    checked: int
+    last_id: int | None
+    first_broken_id: int | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+_VERIFY_SQL = (
+    "SELECT id, at, username, action, target, ip, record_kind, record_id, purpose, "
+    "{detail}, prev_hash, hash FROM audit_log {where} ORDER BY id"
+)
+
+
+def verify(store: Store, *, batch: int = 20_000) -> VerifyResult:
+    """Walk the whole chain; the first entry whose stored hash is not the hash of its content,
+    or whose ``prev_hash`` is not its predecessor's hash, is named. Also checks that the chain
+    ends where ``audit_head`` says it does (entries removed from the end)."""
+    sha = hashlib.sha256
+    dumps = json.dumps
+    prev, checked, last_id = GENESIS, 0, None
+    with store.engine.connect() as conn:
+        head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).first()
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        cur = raw.cursor()
+        if store.dialect == "postgresql":
+            cur = raw.cursor(name="peelian_audit_verify")  # server-side: bounded memory
+        try:
+            # entries appended while verifying are left for the next run: stop at the head read
+            where = (
+                "" if head is None or head.last_id is None else f"WHERE id <= {int(head.last_id)}"
+            )
+            detail = "detail::text" if store.dialect == "postgresql" else "detail"
+            cur.execute(_VERIFY_SQL.format(detail=detail, where=where))
+            while rows := cur.fetchmany(batch):
+                for id_, at, user, action, target, ip, kind, rid, purpose, det, ph, h in rows:
+                    if ph != prev:
+                        return VerifyResult(
+                            False,
+                            checked,
+                            last_id,
+                            int(id_),
+                            f"its prev_hash does not match the hash of entry {last_id or 'none'} "
+                            "before it (an entry was removed, inserted or reordered)",
+                        )
+                    if not isinstance(at, str):
+                        at = at.isoformat(sep=" ", timespec="microseconds")
+                    body = dumps(
+                        [at, user, action, target, ip, kind, rid, purpose, ph],
+                        ensure_ascii=False,
+                        separators=(",", ":"),
+                    )
+                    data = (body + "\n" + (det if det is not None else "null")).encode("utf-8")
+                    if sha(data).hexdigest() != h:
+                        return VerifyResult(
+                            False,
+                            checked,
+                            last_id,
+                            int(id_),
+                            "its content does not match its hash (the entry was edited)",
+                        )
+                    prev, last_id, checked = h, int(id_), checked + 1
+        finally:
+            cur.close()
+    head_id = head.last_id if head is not None else None
+    head_hash = head.last_hash if head is not None else GENESIS
+    if head_id != last_id or head_hash != prev:
+        return VerifyResult(
+            False,
+            checked,
+            last_id,
+            head_id if head_id is not None else last_id,
+            f"the chain ends at entry {last_id or 'none'} but the head records entry "
+            f"{head_id or 'none'} (entries were removed from the end, or added bypassing the "
+            "audit module)",
+        )
+    return VerifyResult(True, checked, last_id)
