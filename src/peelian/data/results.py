@@ -7,6 +7,11 @@
 
 GeoDataFrames are saved with their geometry as WKB (``geometry`` column) and come back as
 GeoDataFrames in EPSG:27700 unless the saved CRS says otherwise.
+
+Column types survive the round trip (:func:`parquet_safe`): a column of flags with gaps (Python
+or numpy booleans and ``None``/NaN, which pandas holds as ``object``) is stored as a nullable
+boolean, not as the strings ``'True'``/``'False'``; numbers stay numbers; text stays text. Runs
+saved before this rule, whose flags were stored as those strings, are read back as booleans.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ __all__ = [
     "latest_result",
     "list_results",
     "load_result",
+    "parquet_safe",
     "save_result",
 ]
 
@@ -48,7 +54,68 @@ class ResultRun:
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
+_NUMERIC = {"integer", "floating", "mixed-integer-float", "decimal"}
+_FLAG_STRINGS = frozenset({"True", "False"})
+
+
+def parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose columns Parquet stores with their meaning: ``object`` columns of
+    flags (booleans with gaps, ``None`` or NaN) become nullable booleans, of numbers floats, of
+    mixed values that Arrow cannot type nullable strings; categoricals become strings. Other
+    columns (text, numbers, datetimes, lists, geometry) are kept as they are.
+
+    Before this, a job stringified its object columns, so ``significant`` came back as
+    ``'True'``/``'False'`` - both truthy, and unusable in a boolean mask (issue 11, item 10)."""
+    import pyarrow as pa
+
+    out = frame.copy()
+    for col in out.columns:
+        series = out[col]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            out[col] = series.astype("string")
+            continue
+        if series.dtype != object or col == "geometry":
+            continue
+        inferred = pd.api.types.infer_dtype(series, skipna=True)
+        if inferred == "boolean":
+            out[col] = series.astype("boolean")
+        elif inferred in _NUMERIC:
+            out[col] = pd.to_numeric(series, errors="coerce").astype("float64")
+        elif inferred in ("mixed", "mixed-integer"):
+            try:
+                pa.array(series, from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                out[col] = series.map(lambda v: None if _missing(v) else str(v)).astype("string")
+    return out
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and arrays are values, not gaps
+        return False
+
+
+def _restore_flags(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns of text holding only ``'True'``/``'False'`` (runs saved before
+    :func:`parquet_safe`) as nullable booleans."""
+    for col in frame.columns:
+        series = frame[col]
+        if series.dtype == object:
+            if pd.api.types.infer_dtype(series, skipna=True) != "string":
+                continue
+        elif not pd.api.types.is_string_dtype(series.dtype):
+            continue
+        present = series.dropna()
+        if present.empty or present.iloc[0] not in _FLAG_STRINGS:
+            continue  # cheap test first: most text columns fail on their first value
+        if set(present.unique()) <= _FLAG_STRINGS:
+            frame[col] = series.map({"True": True, "False": False}).astype("boolean")
+    return frame
+
+
 def _to_parquet(frame: pd.DataFrame) -> bytes:
+    frame = parquet_safe(frame)
     buf = io.BytesIO()
     try:
         import geopandas as gpd
@@ -70,8 +137,8 @@ def _from_parquet(payload: bytes) -> pd.DataFrame:
     if b"geo" in meta:
         import geopandas as gpd
 
-        return gpd.read_parquet(io.BytesIO(payload))
-    return table.to_pandas()
+        return _restore_flags(gpd.read_parquet(io.BytesIO(payload)))
+    return _restore_flags(table.to_pandas())
 
 
 def save_result(

@@ -209,16 +209,8 @@ def compute_measures(
         store,
         "measures",
         "all",
-        {"values": _plain(result.values), "monthly": _plain(result.monthly)},
+        {"values": result.values, "monthly": result.monthly},  # typed by parquet_safe
         params=params,
         summary=result.summary,
     )
 
-
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
-    """Parquet-safe: object columns of strings stay strings; numeric columns stay numeric."""
-    out = frame.copy()
-    for c in out.columns:
-        if out[c].dtype == object or isinstance(out[c].dtype, pd.CategoricalDtype):
-            out[c] = out[c].astype("string")
-    return out
