@@ -166,7 +166,8 @@ def test_newer_whole_file_export_replaces(store, tmp_path: Path) -> None:
         lines[3],
     ]
     (newer / "occurrences.csv").write_text("\n".join(body) + "\n")
-    report = ingest_force(store, [newer / "occurrences.csv"], "synthetic_rms")
+    # 3 rows replacing 8 removes more than half the table: an explicit choice (--allow-shrink)
+    report = ingest_force(store, [newer / "occurrences.csv"], "synthetic_rms", allow_shrink=True)
     (f,) = report["files"]
     assert f["action"] == "replaced" and f["rows_replaced"] == 8 and f["rows_stored"] == 3
     occ = ff.load_occurrences(store)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,12 +29,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 from sqlalchemy import delete, select
 
 from peelian.data.forceimport._mapping import Mapping, TableSpec, load_mapping
 from peelian.data.forceimport._transform import Transformed, as_table, mark, transform, vmap
 from peelian.data.forceimport._write import delete_keys, insert_columns, pad
+from peelian.data.ingest._csv import first_line_fields, parse_csv
 from peelian.data.ingest.batch import Batch, QuarantinedRow, open_batch
 from peelian.data.store import Store
 from peelian.data.tables import ingest_files
@@ -53,7 +52,6 @@ _REF_SOURCES = {
     "address": ("addresses", "address_ref"),
 }
 _KIND_OF_TABLE = {table: kind for kind, (table, _) in _REF_SOURCES.items()}
-_SURROGATE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass
@@ -62,6 +60,7 @@ class _Run:
     mapping: Mapping
     synthetic: bool
     cleared: set[str] = field(default_factory=set)  # whole_file tables cleared in this run
+    before: dict[str, int] = field(default_factory=dict)  # rows a whole_file clear removed
     refs: dict[str, pa.Array] = field(default_factory=dict)  # kind -> references in the store
 
     def known(self, kind: str) -> pa.Array:
@@ -99,44 +98,47 @@ def _expand(paths: list[str | Path]) -> list[Path]:
     return out
 
 
-def _escaped(text: str) -> str:
-    """Text decoded with ``surrogateescape`` -> printable, undecodable bytes as ``\\xNN``."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+@dataclass
+class _Rows:
+    """One export file read as strings: the table, each row's 1-based data row number, the rows
+    read and those that could not be read (wrong field count, not UTF-8, oversized)."""
+
+    table: pa.Table
+    row_numbers: np.ndarray
+    rows_read: int
+    rejected: list[QuarantinedRow] = field(default_factory=list)
 
 
-def _read_lossy(path: Path, text: bytes, spec: TableSpec) -> tuple[pa.Table, dict[int, str]]:
-    """A CSV with bytes that are not UTF-8: parse it record by record; the records holding such
-    bytes are returned apart (position -> raw text with the bytes escaped), blanked in the
-    table, so that only they are quarantined."""
-    decoded = text.decode("utf-8", errors="surrogateescape")
-    records = [r for r in csv.reader(io.StringIO(decoded, newline="")) if r]
-    if len(records) <= spec.skip_rows:
-        return pa.table({}), {}
-    header = [_escaped(h).strip() for h in records[spec.skip_rows]]
-    body = records[spec.skip_rows + 1 :]
-    invalid: dict[int, str] = {}
-    for i, rec in enumerate(body):
-        if len(rec) != len(header):
-            raise IngestError(
-                f"{path.name} cannot be read: row {i + 1} has {len(rec)} fields, "
-                f"the header {len(header)}.",
-                "Check the quoting of that row in the export.",
-            )
-        if any(_SURROGATE.search(cell) for cell in rec):
-            buf = io.StringIO()
-            csv.writer(buf, lineterminator="").writerow(rec)
-            invalid[i] = _escaped(buf.getvalue())
-            body[i] = [""] * len(header)
-    columns = list(zip(*body, strict=True)) if body else [() for _ in header]
-    table = pa.table(
-        {h: pa.array(list(c), type=pa.string()) for h, c in zip(header, columns, strict=True)}
-    )
-    return table, invalid
+def _rows(table: pa.Table) -> _Rows:
+    n = table.num_rows
+    return _Rows(table, np.arange(1, n + 1, dtype=np.int64), n)
 
 
-def _read(path: Path, data: bytes, spec: TableSpec) -> tuple[pa.Table, dict[int, str]]:
-    """The file as a table of strings, and the rows that are not valid UTF-8 (position -> raw
-    text, escaped). Raises IngestError when it cannot be read at all."""
+def _read_csv(data: bytes, spec: TableSpec) -> _Rows:
+    """A CSV export, row by row: a row with an extra or missing field, bytes that are not UTF-8
+    or an oversized field is quarantined on its own (the police.uk reader's rules), never the
+    whole file."""
+    text = data[3:] if data[:3] == b"\xef\xbb\xbf" else data
+    if spec.skip_rows:
+        parts = text.split(b"\n", spec.skip_rows)
+        text = parts[-1] if len(parts) > spec.skip_rows else b""
+    if not text.strip():
+        return _rows(pa.table({}))
+    header = first_line_fields(text)
+    if not any(header):
+        return _rows(pa.table({}))
+    parsed = parse_csv(text, header, keep_text=frozenset(header))
+    table = parsed.table
+    if table.num_columns:  # blanks as empty text, as the mapping expects
+        table = pa.table(
+            {name: pc.fill_null(table.column(name), "") for name in table.column_names}
+        )
+    return _Rows(table, parsed.row_numbers, parsed.rows_read, list(parsed.rejected))
+
+
+def _read(path: Path, data: bytes, spec: TableSpec) -> _Rows:
+    """The file as a table of strings with its row numbers and unreadable rows. Raises
+    IngestError when it cannot be read at all; the message never holds the file's contents."""
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
@@ -147,37 +149,21 @@ def _read(path: Path, data: bytes, spec: TableSpec) -> tuple[pa.Table, dict[int,
                 skiprows=spec.skip_rows,
                 engine="openpyxl",
             )
-            return as_table(frame.apply(_excel_text).fillna("")), {}
+            return _rows(as_table(frame.apply(_excel_text).fillna("")))
         if data.startswith(b"PK\x03\x04") or b"\x00" in data[:4096]:
             raise IngestError(f"{path.name} is not a text CSV file.", "Export it as CSV or .xlsx.")
-        text = data[3:] if data[:3] == b"\xef\xbb\xbf" else data
-        try:
-            text.decode("utf-8")
-        except UnicodeDecodeError:
-            return _read_lossy(path, text, spec)
-        lines = text[:65536].decode("utf-8", errors="ignore").splitlines()
-        if len(lines) <= spec.skip_rows or not lines[spec.skip_rows].strip():
-            return pa.table({}), {}
-        header = next(csv.reader([lines[spec.skip_rows]]))
-        table = pacsv.read_csv(
-            io.BytesIO(text),
-            read_options=pacsv.ReadOptions(skip_rows=spec.skip_rows, block_size=1 << 24),
-            convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in header}, strings_can_be_null=False
-            ),
-        )
-        return table, {}
+        return _read_csv(data, spec)
     except IngestError:
         raise
     except (UnicodeDecodeError, pa.ArrowInvalid, ValueError, KeyError, OSError) as exc:
         raise IngestError(
-            f"{path.name} cannot be read: {str(exc).splitlines()[0][:200]}",
+            f"{path.name} cannot be read ({type(exc).__name__}).",
             "Check that it is a UTF-8 CSV with a header row (or an .xlsx with the sheet the "
             "mapping names).",
         ) from exc
     except Exception as exc:  # openpyxl raises its own types on corrupt workbooks
         raise IngestError(
-            f"{path.name} cannot be read as a workbook: {exc}.",
+            f"{path.name} cannot be read as a workbook ({type(exc).__name__}).",
             "Open it in Excel and save it again as .xlsx.",
         ) from exc
 
@@ -195,7 +181,7 @@ def _excel_text(col: pd.Series) -> pd.Series:
     return col.map(one)
 
 
-def _raw_lines(raw: pa.Table, rows: np.ndarray, override: dict[int, str]) -> list[str]:
+def _raw_lines(raw: pa.Table, rows: np.ndarray) -> list[str]:
     """The rows at positions ``rows`` as CSV lines (for quarantine)."""
     if not len(rows):
         return []
@@ -204,10 +190,7 @@ def _raw_lines(raw: pa.Table, rows: np.ndarray, override: dict[int, str]) -> lis
     lines = []
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="")
-    for i, rec in zip(rows, cells or [()] * len(rows), strict=True):
-        if int(i) in override:
-            lines.append(override[int(i)])
-            continue
+    for rec in cells or [()] * len(rows):
         buf.seek(0)
         buf.truncate()
         writer.writerow(["" if v is None else v for v in rec])
@@ -301,69 +284,38 @@ def _previous(run: _Run, kind: str, sha: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def _ingest_file(run: _Run, spec: TableSpec, path: Path, data: bytes, sha: str) -> None:
+def _quarantine_all(rec: Any, rows: _Rows, spec: TableSpec, reason: str, detail: str) -> None:
+    """Quarantine every readable row of the file (plus its unreadable ones) with ``reason``."""
+    everything = np.arange(rows.table.num_rows)
+    rec.quarantine(_shift(rows.rejected, spec.skip_rows))
+    rec.quarantine(
+        QuarantinedRow(int(rows.row_numbers[i]) + spec.skip_rows, reason, detail, line)
+        for i, line in zip(everything, _raw_lines(rows.table, everything), strict=True)
+    )
+
+
+def _shift(rejected: list[QuarantinedRow], skip_rows: int) -> list[QuarantinedRow]:
+    """Rows the reader rejected, numbered as lines of the data after the mapping's skip_rows."""
+    if not skip_rows:
+        return rejected
+    return [
+        QuarantinedRow(
+            None if r.row_number is None else r.row_number + skip_rows, r.reason, r.detail, r.raw
+        )
+        for r in rejected
+    ]
+
+
+def _clear_or_dedupe(run: _Run, spec: TableSpec, out: Transformed) -> int:
+    """Apply the mapping's replacement rule before storing; returns the rows deleted."""
     table_name = spec.target.table
     table = _TABLES[table_name]
-    kind = f"force:{table_name}"
     force = run.mapping.force
-    label = f"{path}!{spec.sheet}" if spec.sheet and path.suffix.lower() != ".csv" else str(path)
-    current = run.batch.current_file(kind, force, None)
-    seen = _previous(run, kind, sha)
-    rec = run.batch.add_file(label, kind, force=force, sha256=sha, size_bytes=len(data))
-    extra = {"table": table_name, "synthetic": run.synthetic}
-    if seen is not None and (
-        spec.replace == "by_key" or (current is not None and current["id"] == seen["id"])
-    ):
-        rec.finish(
-            rows_read=0,
-            rows_stored=0,
-            action="unchanged",
-            note=f"identical to file {seen['id']} ingested before",
-            extra=extra,
-        )
-        return
-    try:
-        raw, invalid = _read(path, data, spec)
-    except IngestError as exc:
-        rec.note_file_problem("unreadable", str(exc))
-        rec.finish(rows_read=0, rows_stored=0, action="rejected", note=str(exc), extra=extra)
-        return
-    n = raw.num_rows
-    everything = np.arange(n)
-    if seen is not None:  # identical to a file a later export has superseded
-        note = (
-            f"identical to file {seen['id']} ingested before; a later export superseded it, "
-            "so it is not re-applied"
-        )
-        rec.quarantine(
-            QuarantinedRow(int(i) + 1 + spec.skip_rows, "older_download", note, line)
-            for i, line in zip(everything, _raw_lines(raw, everything, invalid), strict=True)
-        )
-        rec.finish(rows_read=n, rows_stored=0, action="kept_existing", note=note, extra=extra)
-        return
-    absent = [c for s in spec.specs if s.required for c in s.columns if c not in raw.column_names]
-    if absent:
-        detail = f"required column(s) {absent} not in the file; it has {raw.column_names[:30]}"
-        rec.quarantine(
-            QuarantinedRow(i + 1, "missing_column", detail, line)
-            for i, line in enumerate(_raw_lines(raw, everything, invalid))
-        )
-        rec.finish(
-            rows_read=n,
-            rows_stored=0,
-            action="rejected",
-            note="the mapping's columns do not match this file",
-            extra=extra,
-        )
-        return
-    out = transform(raw, spec, invalid=invalid)
-    if out.missing_columns:
-        extra["missing_columns"] = sorted(set(out.missing_columns))
-    _check_references(run, spec, out)
     replaced = 0
     if spec.replace == "whole_file" and table_name not in run.cleared:
         replaced = run.batch.conn.execute(delete(table).where(table.c.force == force)).rowcount
         run.cleared.add(table_name)
+        run.before[table_name] = int(replaced or 0)
         run.deleted(table_name)
     key = spec.target.key
     if spec.replace == "by_key":
@@ -385,36 +337,108 @@ def _ingest_file(run: _Run, spec: TableSpec, path: Path, data: bytes, sha: str) 
             "duplicate_key",
             lambda idx: [t + " is in an earlier file of this run" for t in shown(idx)],
         )
+    return int(replaced or 0)
+
+
+def _ingest_file(run: _Run, spec: TableSpec, path: Path, data: bytes, sha: str) -> None:
+    table_name = spec.target.table
+    table = _TABLES[table_name]
+    kind = f"force:{table_name}"
+    force = run.mapping.force
+    label = f"{path}!{spec.sheet}" if spec.sheet and path.suffix.lower() != ".csv" else str(path)
+    current = run.batch.current_file(kind, force, None)
+    seen = _previous(run, kind, sha)
+    rec = run.batch.add_file(label, kind, force=force, sha256=sha, size_bytes=len(data))
+    extra: dict[str, Any] = {"table": table_name, "synthetic": run.synthetic}
+    if seen is not None and (
+        spec.replace == "by_key" or (current is not None and current["id"] == seen["id"])
+    ):
+        note = f"identical to file {seen['id']} ingested before"
+        rec.finish(rows_read=0, rows_stored=0, action="unchanged", note=note, extra=extra)
+        return
+    try:
+        rows = _read(path, data, spec)
+    except IngestError as exc:
+        rec.note_file_problem("unreadable", str(exc))
+        rec.finish(rows_read=0, rows_stored=0, action="rejected", note=str(exc), extra=extra)
+        return
+    raw = rows.table
+    if seen is not None:  # identical to a file a later export has superseded
+        note = (
+            f"identical to file {seen['id']} ingested before; a later export superseded it, "
+            "so it is not re-applied"
+        )
+        _quarantine_all(rec, rows, spec, "older_download", note)
+        finish = {"action": "kept_existing", "note": note}
+        rec.finish(rows_read=rows.rows_read, rows_stored=0, **finish, extra=extra)
+        return
+    absent = [c for s in spec.specs if s.required for c in s.columns if c not in raw.column_names]
+    if absent:
+        detail = f"required column(s) {absent} not in the file; it has {raw.column_names[:30]}"
+        _quarantine_all(rec, rows, spec, "missing_column", detail)
+        note = "the mapping's columns do not match this file"
+        rec.finish(
+            rows_read=rows.rows_read, rows_stored=0, action="rejected", note=note, extra=extra
+        )
+        return
+    rec.quarantine(_shift(rows.rejected, spec.skip_rows))
+    out = transform(raw, spec)
+    if out.missing_columns:
+        extra["missing_columns"] = sorted(set(out.missing_columns))
+    _check_references(run, spec, out)
+    replaced = _clear_or_dedupe(run, spec, out)
+    row_numbers = rows.row_numbers + spec.skip_rows
     bad = np.flatnonzero(~out.ok)
     if len(bad):
-        lines = _raw_lines(raw, bad, invalid)
         rec.quarantine(
             QuarantinedRow(
-                int(i) + 1 + spec.skip_rows,
-                str(out.reasons[i]),
-                str(out.details[i])[:500],
-                line,
+                int(row_numbers[i]), str(out.reasons[i]), str(out.details[i])[:500], line
             )
-            for i, line in zip(bad, lines, strict=True)
+            for i, line in zip(bad, _raw_lines(raw, bad), strict=True)
         )
     good = np.flatnonzero(out.ok)
     take = pa.array(good)
     cols = {name: arr.take(take) for name, arr in out.columns.items()}
     constants = _derive(run, table_name, cols)
     constants["file_id"] = rec.id
-    cols["row_number"] = pa.array(good + 1 + spec.skip_rows, type=pa.int64())
+    cols["row_number"] = pa.array(row_numbers[good], type=pa.int64())
     empty = run.batch.conn.execute(select(table.c.id).limit(1)).first() is None
     stored = insert_columns(run.batch.conn, table, cols, constants, empty=empty)
     run.stored(table_name, cols)
     if current is not None and replaced:
         extra["rows_replaced"] = int(replaced)
     rec.finish(
-        rows_read=n,
+        rows_read=rows.rows_read,
         rows_stored=stored,
         action="replaced" if current is not None else "loaded",
         replaced_file_id=current["id"] if current is not None else None,
         extra=extra,
     )
+
+
+def _check_shrink(run: _Run, tables: dict[str, int], max_shrink: float) -> None:
+    """Refuse (roll back) a whole-file replacement that removes more than ``max_shrink`` of a
+    table's rows for the force, saying how many rows of which table it would remove."""
+    lines = []
+    for table_name, before in sorted(run.before.items()):
+        after = tables.get(table_name, 0)
+        removed = before - after
+        if before and removed > max_shrink * before:
+            lines.append(
+                f"{table_name}: {before:,} rows stored now, {after:,} after ({removed:,} removed, "
+                f"{removed / before:.0%})"
+            )
+    if lines:
+        raise IngestError(
+            f"Refusing to replace force records for {run.mapping.force}: the files would remove "
+            f"more than {max_shrink:.0%} of "
+            + ("a table" if len(lines) == 1 else "these tables")
+            + " (whole-file replacement): "
+            + "; ".join(lines)
+            + ". Nothing was changed.",
+            "If these files really are the complete new extract, run again with --allow-shrink "
+            "(or set --max-shrink); otherwise give the complete export files.",
+        )
 
 
 def ingest_force(
@@ -423,8 +447,15 @@ def ingest_force(
     mapping: str | Path | Mapping,
     *,
     command: str | None = None,
+    allow_shrink: bool = False,
+    max_shrink: float = 0.5,
 ) -> dict[str, Any]:
     """Ingest force export files through a mapping; returns the reconciliation report.
+
+    A whole-file replacement that would leave a table with less than ``1 - max_shrink`` of the
+    force's rows it has now (by default: remove more than half) raises
+    :class:`~peelian.errors.IngestError` naming the table and the rows it would remove, and
+    changes nothing, unless ``allow_shrink=True``.
 
     ``paths``: files and/or folders (every file in a folder is matched against the mapping's
     file patterns). ``mapping``: a :class:`Mapping`, a path, or a shipped name
@@ -478,6 +509,8 @@ def ingest_force(
         for entry in batch.files:
             if entry.get("table"):
                 tables[entry["table"]] = tables.get(entry["table"], 0) + entry["rows_stored"]
+        if not allow_shrink:
+            _check_shrink(run, tables, max_shrink)
         batch.extra.update(
             {
                 "mapping": m.name,

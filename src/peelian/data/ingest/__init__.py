@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from peelian.data.ingest._sources import IngestLimits
 from peelian.data.ingest.batch import (
     ACTIONS,
     Batch,
@@ -14,6 +15,7 @@ from peelian.data.ingest.batch import (
     QuarantinedRow,
     ReconciliationError,
     open_batch,
+    redact_secrets,
 )
 from peelian.data.ingest.policeuk import ingest_policeuk
 
@@ -21,8 +23,10 @@ __all__ = [
     "ACTIONS",
     "Batch",
     "FileRecord",
+    "IngestLimits",
     "QuarantinedRow",
     "ReconciliationError",
     "ingest_policeuk",
     "open_batch",
+    "redact_secrets",
 ]

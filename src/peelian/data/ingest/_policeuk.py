@@ -5,12 +5,20 @@ Each ``prepare_*`` function takes a parsed file (string columns) and returns the
 Reasons (one per row, the first that applies, in this order):
 
 - ``bad_month``: Month is not ``YYYY-MM``.
+- ``future_month``: Month is after the month of the ingest (police.uk publishes past months).
 - ``month_mismatch``: Month differs from the file's month (a street/outcomes file holds one month).
 - ``missing_category`` / ``missing_crime_id`` / ``missing_outcome_type``: a required field is blank.
+- ``unknown_category``: a Crime type that is not one of the 14 police.uk categories of the
+  offence vocabulary (:func:`peelian.offences.categories`; case and spacing are forgiven).
 - ``bad_date``: a stop-and-search Date that is not an ISO date or timestamp.
+- ``nan_coordinates``: a longitude/latitude written as the text ``nan`` (or another missing-value
+  token such as ``NA``, ``NULL``): a re-saved file, not police.uk's blank for "no location".
 - ``non_numeric_coordinates``: a longitude/latitude that is not a number, or only one of the two.
 - ``coordinates_outside_uk``: a point outside the UK (longitude -8.75..1.95, latitude 49.8..60.95).
 - ``bad_boolean``: a stop-and-search True/False field with another value.
+- ``duplicate_crime_id``: a street row whose Crime ID an earlier row of the file (the same month)
+  already has, e.g. one crime listed with two categories. The first row is kept; the repeat is
+  quarantined with the row it repeats (ASB rows have no Crime ID and are never duplicates).
 
 Rows with both coordinates blank are stored with ``location_precision='none'`` (unlocated).
 """
@@ -18,6 +26,7 @@ Rows with both coordinates blank are stored with ``location_precision='none'`` (
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import functools
 import io
 import re
@@ -30,14 +39,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from peelian.data.ingest._csv import ParsedCSV
+from peelian.data.ingest._csv import NULL_TOKENS, ParsedCSV
 from peelian.data.ingest.batch import QuarantinedRow
 
 __all__ = [
     "COLUMNS",
+    "COORDINATE_COLUMNS",
     "HEADERS",
     "KINDS",
     "Prepared",
+    "current_month",
     "detect_kind",
     "force_from_name",
     "force_slug",
@@ -272,15 +283,22 @@ def _assign(reasons: np.ndarray, mask: np.ndarray, reason: str) -> None:
 
 
 def _quarantine(
-    parsed: ParsedCSV, reasons: np.ndarray, details: dict[str, str]
+    parsed: ParsedCSV,
+    reasons: np.ndarray,
+    details: dict[str, str],
+    row_details: dict[int, str] | None = None,
 ) -> tuple[np.ndarray, list[QuarantinedRow]]:
     bad = np.flatnonzero(reasons != "")
     rows: list[QuarantinedRow] = []
+    row_details = row_details or {}
     if len(bad):
         raws = raw_rows(parsed.table, bad)
         rows = [
             QuarantinedRow(
-                int(parsed.row_numbers[i]), str(reasons[i]), details.get(str(reasons[i])), raw
+                int(parsed.row_numbers[i]),
+                str(reasons[i]),
+                row_details.get(int(i), details.get(str(reasons[i]))),
+                raw,
             )
             for i, raw in zip(bad, raws, strict=True)
         ]
@@ -298,27 +316,107 @@ _DETAILS = {
     "coordinates_outside_uk": "the point is outside the UK (longitude -8.75..1.95, "
     "latitude 49.8..60.95)",
     "bad_boolean": "a True/False field holds another value",
+    "nan_coordinates": "Longitude/Latitude hold the text 'nan' (or NA/NULL), not a number or a "
+    "blank: the file was re-saved by a program; use the file as downloaded from police.uk",
+    "unknown_category": "Crime type is not one of the 14 police.uk categories (see `peelian "
+    "offences list`); categories used before 2013 are not supported",
 }
 
+#: The coordinate columns whose missing-value texts are kept (for ``nan_coordinates``).
+COORDINATE_COLUMNS = frozenset({"longitude", "latitude"})
 
-def _crime_like(parsed: ParsedCSV, kind: str, name_month: str | None) -> Prepared:
+
+def current_month() -> str:
+    """The month of the ingest (UTC), ``YYYY-MM``: later months are ``future_month``."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m")
+
+
+@functools.lru_cache(maxsize=1)
+def _category_names() -> dict[str, str]:
+    from peelian.offences import categories
+
+    names = categories()["name"].tolist()
+    return {" ".join(n.lower().split()): n for n in names}
+
+
+def _categories(values: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """(canonical category names, rows whose non-blank Crime type is unknown)."""
+    known = _category_names()
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if len(arr) == 0:
+        return pa.array([], type=pa.string()), np.zeros(0, dtype=bool)
+    enc = pc.dictionary_encode(arr)
+    mapped = pa.array(
+        [known.get(" ".join(str(v).lower().split())) for v in enc.dictionary.to_pylist()],
+        type=pa.string(),
+    ).take(enc.indices)
+    unknown = _mask(pc.is_null(mapped)) & ~_mask(pc.is_null(arr))
+    return mapped, unknown
+
+
+def _nan_coordinates(table: pa.Table, lon_col: str, lat_col: str) -> np.ndarray:
+    tokens = pa.array(NULL_TOKENS, type=pa.string())
+    return _mask(pc.is_in(table[lon_col], value_set=tokens)) | _mask(
+        pc.is_in(table[lat_col], value_set=tokens)
+    )
+
+
+def _duplicate_ids(
+    ids: pa.ChunkedArray, candidates: np.ndarray, row_numbers: np.ndarray
+) -> tuple[np.ndarray, dict[int, str]]:
+    """Rows (among ``candidates``) whose non-blank id an earlier candidate row has, and for each
+    such row the detail naming the row it repeats."""
+    values = pd.Series(ids.to_numpy(zero_copy_only=False), dtype=object)
+    usable = candidates & values.notna().to_numpy(bool)
+    dup = np.zeros(len(values), dtype=bool)
+    details: dict[int, str] = {}
+    if not usable.any():
+        return dup, details
+    sub = values[usable]
+    repeated = sub.duplicated(keep="first").to_numpy(bool)
+    if not repeated.any():
+        return dup, details
+    idx = np.flatnonzero(usable)
+    first_row = {}
+    for pos, value in zip(idx, sub.tolist(), strict=True):
+        first_row.setdefault(value, int(row_numbers[pos]))
+    for pos in idx[repeated]:
+        dup[pos] = True
+        details[int(pos)] = (
+            f"Crime ID repeats row {first_row[values.iat[pos]]} of this file (the same month); "
+            "the first row is kept"
+        )
+    return dup, details
+
+
+def _crime_like(parsed: ParsedCSV, kind: str, name_month: str | None, today: str) -> Prepared:
     t = parsed.table
     n = t.num_rows
     reasons = np.full(n, "", dtype=object)
     month_ok = _mask(pc.match_substring_regex(t["month"], _MONTH))
-    month = _file_month(t["month"], month_ok, name_month)
+    future = month_ok & _mask(pc.greater(t["month"], today))
+    month = _file_month(t["month"], month_ok & ~future, name_month)
     _assign(reasons, ~month_ok, "bad_month")
+    _assign(reasons, future, "future_month")
     if month is not None:
         _assign(reasons, ~_mask(pc.equal(t["month"], month)), "month_mismatch")
+    category = None
     if kind == "street":
         _assign(reasons, _mask(pc.is_null(t["category"])), "missing_category")
+        category, unknown = _categories(t["category"])
+        _assign(reasons, unknown, "unknown_category")
     else:
         _assign(reasons, _mask(pc.is_null(t["crime_id"])), "missing_crime_id")
         _assign(reasons, _mask(pc.is_null(t["outcome_type"])), "missing_outcome_type")
+    _assign(reasons, _nan_coordinates(t, "longitude", "latitude"), "nan_coordinates")
     lon, lat, unlocated, non_numeric, outside = _coords(t, "longitude", "latitude")
     _assign(reasons, non_numeric, "non_numeric_coordinates")
     _assign(reasons, outside, "coordinates_outside_uk")
-    keep, quarantined = _quarantine(parsed, reasons, _DETAILS)
+    row_details: dict[int, str] = {}
+    if kind == "street":
+        dup, row_details = _duplicate_ids(t["crime_id"], reasons == "", parsed.row_numbers)
+        _assign(reasons, dup, "duplicate_crime_id")
+    keep, quarantined = _quarantine(parsed, reasons, _DETAILS, row_details)
     keep_idx = pa.array(np.flatnonzero(keep), type=pa.int64())
     good = t.take(keep_idx)
     lon_k, lat_k = lon[keep], lat[keep]
@@ -337,7 +435,8 @@ def _crime_like(parsed: ParsedCSV, kind: str, name_month: str | None) -> Prepare
         "lsoa_name": good["lsoa_name"],
     }
     if kind == "street":
-        cols["category"] = good["category"]
+        assert category is not None
+        cols["category"] = category.take(keep_idx)
         cols["last_outcome"] = good["last_outcome"]
         cols["context"] = good["context"]
         cols["location_precision"] = pa.array(
@@ -405,6 +504,7 @@ def _stops(parsed: ParsedCSV, name_month: str | None) -> Prepared:
     reasons = np.full(n, "", dtype=object)
     utc, local_date, time_given, bad_date = _stop_times(t["date"])
     _assign(reasons, bad_date, "bad_date")
+    _assign(reasons, _nan_coordinates(t, "longitude", "latitude"), "nan_coordinates")
     lon, lat, unlocated, non_numeric, outside = _coords(t, "longitude", "latitude")
     _assign(reasons, non_numeric, "non_numeric_coordinates")
     _assign(reasons, outside, "coordinates_outside_uk")
@@ -456,9 +556,13 @@ def _stops(parsed: ParsedCSV, name_month: str | None) -> Prepared:
     return Prepared("stop-and-search", month, pa.table(cols), quarantined, info)
 
 
-def prepare(parsed: ParsedCSV, kind: str, name: str) -> Prepared:
-    """Validate a parsed police.uk file of ``kind`` and build the rows to store."""
+def prepare(parsed: ParsedCSV, kind: str, name: str, *, today: str | None = None) -> Prepared:
+    """Validate a parsed police.uk file of ``kind`` and build the rows to store.
+
+    ``today``: the ingest month (``YYYY-MM``, default :func:`current_month`); later months are
+    quarantined as ``future_month``.
+    """
     name_month = month_from_name(name)
     if kind == "stop-and-search":
         return _stops(parsed, name_month)
-    return _crime_like(parsed, kind, name_month)
+    return _crime_like(parsed, kind, name_month, today or current_month())

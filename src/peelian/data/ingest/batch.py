@@ -24,11 +24,16 @@ raises (a bug in the ingester, never silently accepted). File actions:
 - ``rejected``: the file could not be used at all (e.g. unrecognised header); every line is
   quarantined.
 - ``skipped``: not a data file (e.g. a PNG inside a zip); recorded, nothing read.
+
+The command line and error text stored with a batch never hold a password: any
+``scheme://user:password@host`` becomes ``scheme://user:***@host`` and ``password=...`` becomes
+``password=***`` (:func:`redact_secrets`) before they are written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -48,6 +53,7 @@ __all__ = [
     "QuarantinedRow",
     "ReconciliationError",
     "open_batch",
+    "redact_secrets",
 ]
 
 #: Actions a file can end with (``ingest_files.action``).
@@ -58,6 +64,23 @@ STORED_ACTIONS = ("loaded", "replaced")
 
 class ReconciliationError(RuntimeError):
     """rows_read != rows_stored + rows_quarantined: a bug in an ingester (never user error)."""
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]*):(?P<pw>[^\s@]*)@")
+_PARAM_PASSWORD = re.compile(r"(?i)(?P<key>\b[\w-]*(?:password|passwd|pwd|secret)=)[^&\s'\"]*")
+
+
+def redact_secrets(text: str | None) -> str | None:
+    """``text`` with the password of every URL replaced by ``***`` and ``password=`` values
+    masked (for the command line and errors stored with a batch).
+
+    >>> redact_secrets("peelian info --db postgresql://u:s3cret@db.example/peelian")
+    'peelian info --db postgresql://u:***@db.example/peelian'
+    """
+    if text is None:
+        return None
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}:***@", text)
+    return _PARAM_PASSWORD.sub(lambda m: f"{m.group('key')}***", text)
 
 
 def _utcnow() -> dt.datetime:
@@ -263,7 +286,7 @@ def _start(conn: Connection, source: str, command: str | None, status: str) -> i
                 source=source,
                 started_at=_utcnow(),
                 status=status,
-                command=command,
+                command=redact_secrets(command),
                 peelian_version=__version__,
             )
             .returning(ingest_batches.c.id)
@@ -303,7 +326,7 @@ def open_batch(store: Store, *, source: str, command: str | None = None) -> Iter
                         finished_at=_utcnow(),
                         report={
                             "batch": failed_id,
-                            "error": f"{type(exc).__name__}: {exc}",
+                            "error": redact_secrets(f"{type(exc).__name__}: {exc}"),
                             "files": [],
                         },
                     )

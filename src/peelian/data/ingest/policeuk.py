@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from peelian.data.ingest import _policeuk as puk
 from peelian.data.ingest._csv import first_line_fields, looks_binary, parse_csv
-from peelian.data.ingest._sources import SourceFile, expand_sources
+from peelian.data.ingest._sources import IngestLimits, SourceFile, expand_sources
 from peelian.data.ingest._write import (
     count_rows,
     delete_file_rows,
@@ -102,29 +102,30 @@ def _reject_unrecognised(batch: Batch, src: SourceFile, data: bytes, sha: str) -
     )
 
 
-def _skip(batch: Batch, src: SourceFile, data: bytes, reason: str, note: str) -> None:
+def _skip(batch: Batch, src: SourceFile, data: bytes | None, reason: str, note: str) -> None:
+    """Record a file that is not data; ``data`` is ``None`` when it was not read at all (its
+    name said enough), and then its sha256 is recorded as empty."""
     rec = batch.add_file(
         src.path,
         "other",
         force=puk.force_from_name(src.name),
         month=puk.month_from_name(src.name),
-        sha256=hashlib.sha256(data).hexdigest(),
-        size_bytes=len(data),
+        sha256="" if data is None else hashlib.sha256(data).hexdigest(),
+        size_bytes=src.size if data is None else len(data),
     )
     rec.note_file_problem(reason, note)
     rec.finish(rows_read=0, rows_stored=0, action="skipped", note=note)
 
 
 def _ingest_one(batch: Batch, src: SourceFile, *, force: str | None, replace: bool) -> None:
-    if src.skip_reason:
-        data = src.load()
-        _skip(batch, src, data, "not_csv", f"{src.skip_reason}; ignored")
+    if src.skip_reason:  # decided from the name: never read
+        _skip(batch, src, None, "not_csv", f"{src.skip_reason}; ignored (not read)")
+        return
+    what = looks_binary(src.first_bytes())
+    if what is not None:
+        _skip(batch, src, None, "not_csv", f"{what}, not a CSV file; ignored (not read)")
         return
     data = src.load()
-    what = looks_binary(data)
-    if what is not None:
-        _skip(batch, src, data, "not_csv", f"{what}, not a CSV file; ignored")
-        return
     if not data.strip():
         _skip(
             batch,
@@ -154,7 +155,7 @@ def _ingest_one(batch: Batch, src: SourceFile, *, force: str | None, replace: bo
         )
         return
     try:
-        parsed = parse_csv(data, puk.COLUMNS[kind])
+        parsed = parse_csv(data, puk.COLUMNS[kind], keep_text=puk.COORDINATE_COLUMNS)
     except pa.ArrowInvalid as exc:
         raise IngestError(
             f"{src.path} cannot be parsed as CSV: {exc}.",
@@ -222,14 +223,17 @@ def ingest_policeuk(
     replace: bool = False,
     command: str | None = None,
     progress: Progress | None = None,
+    limits: IngestLimits | None = None,
 ) -> dict[str, Any]:
     """Ingest police.uk zips, folders or CSV files in one batch; return the batch report.
 
     ``force`` overrides the force slug (needed for stop-and-search CSVs not named as police.uk
     names them); ``replace=True`` applies a file even when it has fewer rows than the stored
-    one. ``progress(description, done, total)`` is called after each file.
+    one. ``progress(description, done, total)`` is called after each file. ``limits`` bounds
+    file sizes and zip compression ratios (:class:`IngestLimits`; zip bombs are refused before
+    anything is read).
     """
-    sources = expand_sources(list(paths))
+    sources = expand_sources(list(paths), limits)
     total = len(sources)
     with open_batch(store, source="policeuk", command=command) as batch:
         dropped: list[Any] = []
