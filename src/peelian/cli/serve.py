@@ -2,34 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from peelian.cli._common import DbOption, console, handle_errors, settings_for
 from peelian.config import Settings
 
-__all__ = ["register", "serve"]
+__all__ = ["register", "serve", "server_config"]
 
 
-def serve(settings: Settings) -> None:
-    """Serve the app on ``settings.host:settings.port`` until interrupted (used by
-    ``peelian serve`` and ``peelian demo --serve``). Refuses the placeholder secret in
-    production (:meth:`Settings.check_secrets`)."""
+def server_config(settings: Settings) -> Any:
+    """The uvicorn configuration ``peelian serve`` runs: the app on ``settings.host:port``.
+
+    A weak secret is refused unless this is loopback development (:meth:`Settings.with_secret`).
+    uvicorn's own ``X-Forwarded-For`` handling is off: peelian believes forwarded addresses only
+    from ``PEELIAN_TRUSTED_PROXIES`` (:func:`peelian.web.security_events.client_ip`)."""
     import uvicorn
 
     from peelian.web import create_app
 
-    settings.check_secrets()
-    app = create_app(settings)
-    uvicorn.run(
-        app,
+    settings = settings.with_secret()
+    return uvicorn.Config(
+        create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level="warning",
-        proxy_headers=True,
+        proxy_headers=False,
         server_header=False,
     )
+
+
+def serve(settings: Settings) -> None:
+    """Serve the app until interrupted (used by ``peelian serve`` and ``peelian demo --serve``)."""
+    import uvicorn
+
+    uvicorn.Server(server_config(settings)).run()
 
 
 @handle_errors

@@ -1,4 +1,4 @@
-"""``peelian users``: add, list and remove dashboard users."""
+"""``peelian users``: add, list, disable, enable and remove dashboard users; set a password."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def remove(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Remove a user (their sessions stop working)."""
+    """Remove a user (their sessions end at once)."""
     from peelian.data.users import remove_user
 
     remove_user(store_for(db), username, actor="cli")
@@ -89,6 +89,66 @@ def remove(
         print_json({"removed": username})
     else:
         console.print(f"Removed {username}.")
+
+
+@users_app.command("password")
+@handle_errors
+def password(
+    username: Annotated[str, typer.Argument(help="The login name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set a user's password (ends all their sessions: they log in again)."""
+    from peelian.data.users import set_password
+
+    if password_stdin:
+        new = sys.stdin.readline().rstrip("\r\n")
+    else:
+        new = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    if not new:
+        raise ParameterError("No password was given.", "Pipe one in with --password-stdin.")
+    set_password(store_for(db), username, new, actor="cli")
+    if as_json:
+        print_json({"username": username, "password_changed": True})
+    else:
+        console.print(f"Changed the password of {username}; their sessions have ended.")
+
+
+@users_app.command("disable")
+@handle_errors
+def disable(
+    username: Annotated[str, typer.Argument(help="The login name.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Disable a user (they cannot log in; their sessions end at once)."""
+    from peelian.data.users import set_enabled
+
+    set_enabled(store_for(db), username, False, actor="cli")
+    if as_json:
+        print_json({"username": username, "enabled": False})
+    else:
+        console.print(f"Disabled {username}; their sessions have ended.")
+
+
+@users_app.command("enable")
+@handle_errors
+def enable(
+    username: Annotated[str, typer.Argument(help="The login name.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Enable a disabled user again."""
+    from peelian.data.users import set_enabled
+
+    set_enabled(store_for(db), username, True, actor="cli")
+    if as_json:
+        print_json({"username": username, "enabled": True})
+    else:
+        console.print(f"Enabled {username}.")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,11 @@
-"""Dashboard users: add, verify, list and remove them; record login attempts and the audit log.
+"""Dashboard users: add, verify, list, disable and remove them; record login attempts and the
+audit log.
 
 Passwords are hashed with argon2id (argon2-cffi's ``PasswordHasher`` with its RFC 9106 "low
-memory" defaults); the plain password is never stored or logged. Roles:
+memory" defaults); the plain password is never stored or logged. A login is throttled before
+any hashing (:mod:`peelian.data.login_throttle`) and may be given a gate (a semaphore) that caps
+how many passwords are checked at once. A password change, disabling or removing a user ends all
+their sessions (:func:`peelian.data.sessions.revoke_sessions`). Roles:
 
 - ``viewer``: reads the dashboard pages and the aggregate JSON API;
 - ``analyst``: also downloads exports (CSV/GeoJSON), the report, and sees quarantined rows;
@@ -24,6 +28,13 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from peelian.data.login_throttle import (
+    LoginBusy,
+    PasswordGate,
+    finish_attempt,
+    reserve_attempt,
+)
+from peelian.data.sessions import revoke_sessions
 from peelian.data.store import Store
 from peelian.data.tables import login_attempts, users
 from peelian.errors import AuthError, NotFoundError, ParameterError
@@ -43,7 +54,9 @@ __all__ = [
     "recent_failures",
     "record_login_attempt",
     "remove_user",
+    "revoke_sessions",
     "role_allows",
+    "set_enabled",
     "set_password",
     "verify_user",
 ]
@@ -194,18 +207,19 @@ def list_users(store: Store) -> list[User]:
 
 
 def remove_user(store: Store, username: str, *, actor: str | None = None) -> None:
-    """Delete a user (their open sessions stop working at their next request)."""
+    """Delete a user and end all their sessions."""
     with store.begin() as conn:
         n = conn.execute(delete(users).where(users.c.username == username)).rowcount
         if not n:
             raise NotFoundError(
                 f"There is no user named {username!r}.", "List users with `peelian users list`."
             )
-        _audit(conn, actor, "user.remove", username, None, None)
+        ended = revoke_sessions(conn, username, reason="removed")
+        _audit(conn, actor, "user.remove", username, None, {"sessions_revoked": ended})
 
 
 def set_password(store: Store, username: str, password: str, *, actor: str | None = None) -> None:
-    """Replace a user's password."""
+    """Replace a user's password and end all their sessions (they log in again)."""
     _check_password(password)
     with store.begin() as conn:
         n = conn.execute(
@@ -214,26 +228,60 @@ def set_password(store: Store, username: str, password: str, *, actor: str | Non
             .values(password_hash=_HASHER.hash(password))
         ).rowcount
         if not n:
-            raise NotFoundError(f"There is no user named {username!r}.")
-        _audit(conn, actor, "user.password", username, None, None)
+            raise NotFoundError(
+                f"There is no user named {username!r}.", "List users with `peelian users list`."
+            )
+        ended = revoke_sessions(conn, username, reason="password")
+        _audit(conn, actor, "user.password", username, None, {"sessions_revoked": ended})
 
 
-def verify_user(store: Store, username: str, password: str, *, ip: str = "-") -> User:
+def set_enabled(store: Store, username: str, enabled: bool, *, actor: str | None = None) -> None:
+    """Enable or disable a user; disabling ends all their sessions."""
+    with store.begin() as conn:
+        n = conn.execute(
+            update(users).where(users.c.username == username).values(enabled=enabled)
+        ).rowcount
+        if not n:
+            raise NotFoundError(
+                f"There is no user named {username!r}.", "List users with `peelian users list`."
+            )
+        detail: dict[str, Any] = {}
+        if not enabled:
+            detail["sessions_revoked"] = revoke_sessions(conn, username, reason="disabled")
+        _audit(conn, actor, "user.enable" if enabled else "user.disable", username, None, detail)
+
+
+def verify_user(
+    store: Store,
+    username: str,
+    password: str,
+    *,
+    ip: str = "-",
+    gate: PasswordGate | None = None,
+) -> User:
     """The user if ``password`` is theirs, else :class:`AuthError` (the same message whether the
-    user exists or not). Records the attempt (for rate limiting) and, on success, the login."""
-    with store.engine.connect() as conn:
-        row = conn.execute(select(users).where(users.c.username == username)).first()
-    ok = False
+    user exists or not).
+
+    First reserves the attempt with the throttle (:class:`TooManyAttempts`, HTTP 429, without
+    hashing); then takes a slot of ``gate`` if given (:class:`LoginBusy`, HTTP 503, without
+    hashing and without counting the attempt, when no slot frees in time); then checks the
+    password and records the outcome and, on success, the login."""
+    attempt = reserve_attempt(store, username, ip)
+    if gate is not None and not gate.enter():
+        finish_attempt(store, attempt, success=None)
+        raise LoginBusy(
+            "The server is busy checking other logins.", "Try again in a second or two."
+        )
     try:
-        ok = _HASHER.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        ok = False
-    ok = ok and row is not None and bool(row.enabled)
+        row, ok = _check_password_hash(store, username, password)
+    finally:
+        if gate is not None:
+            gate.leave()
     now = _now()
     with store.begin() as conn:
+        # the outcome's time: a failure's backoff runs from when the failure was known
         conn.execute(
-            insert(login_attempts),
-            {"username": username[:64], "ip": ip[:64], "at": now, "success": ok},
+            update(login_attempts).where(login_attempts.c.id == attempt).values(success=ok, at=now)
         )
         if ok:
             conn.execute(update(users).where(users.c.id == row.id).values(last_login_at=now))
@@ -250,6 +298,17 @@ def verify_user(store: Store, username: str, password: str, *, ip: str = "-") ->
             "Check both and try again; ask an admin to reset a forgotten password.",
         )
     return get_user(store, username)
+
+
+def _check_password_hash(store: Store, username: str, password: str) -> tuple[Any, bool]:
+    """(the user's row or None, whether ``password`` is right and the user enabled)."""
+    with store.engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).first()
+    try:
+        ok = _HASHER.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    return row, bool(ok and row is not None and row.enabled)
 
 
 def record_login_attempt(store: Store, username: str, ip: str, success: bool) -> None:

@@ -7,8 +7,10 @@ app = create_app(get_settings())      # uvicorn.run(app, ...)
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
+import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,7 +30,7 @@ from peelian import __version__
 from peelian.config import Settings
 from peelian.data.store import Store, open_store
 from peelian.errors import NotFoundError
-from peelian.web.auth import CSRF_COOKIE, SESSION_MAX_AGE
+from peelian.web.auth import CSRF_COOKIE, SESSION_MAX_AGE, SessionState
 from peelian.web.context import WebContext
 from peelian.web.errors import install_error_handlers
 from peelian.web.pages._helpers import OGL, sparkline_svg, to_json_script
@@ -78,13 +80,26 @@ def _plotly_js() -> Path:
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
+def _docs_html() -> str:
+    """Swagger UI's page for /docs, served from local assets."""
+    page = get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="peelian API",
+        swagger_js_url="/vendor/swagger/swagger-ui-bundle.js",
+        swagger_css_url="/vendor/swagger/swagger-ui.css",
+        swagger_favicon_url="/vendor/swagger/favicon-32x32.png",
+    )
+    return bytes(page.body).decode()
+
+
 def _swagger_dir() -> Path:
     import swagger_ui_bundle
 
     return Path(swagger_ui_bundle.swagger_ui_path)
 
 
-def _csp(settings: Settings) -> str:
+def _csp(settings: Settings, *, script_src: str = "'self'") -> str:
+    """The Content-Security-Policy: scripts only from this server (no inline script, no eval)."""
     extra = ""
     if settings.tile_url:
         parsed = urlparse(settings.tile_url.replace("{", "").replace("}", ""))
@@ -92,48 +107,74 @@ def _csp(settings: Settings) -> str:
             extra = f" {parsed.scheme}://{parsed.netloc}"
     return (
         "default-src 'self'; "
-        "script-src 'self' 'unsafe-eval'; "
+        f"script-src {script_src}; "
         "style-src 'self' 'unsafe-inline'; "
         f"img-src 'self' data: blob:{extra}; "
         f"connect-src 'self'{extra}; "
-        "worker-src 'self' blob:; child-src blob:; "
+        "worker-src 'self' blob:; child-src blob:; object-src 'none'; "
         "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
     )
 
 
-class _HeadersMiddleware:
-    """Security headers on every response, and the CSRF cookie for a client that had none
-    (pure ASGI, cheaper than ``BaseHTTPMiddleware``)."""
+def _inline_script_hashes(html: str) -> str:
+    """``'sha256-...'`` sources for each inline ``<script>`` of ``html`` (Swagger UI's start-up
+    script), so /docs runs under a CSP without ``'unsafe-inline'``."""
+    hashes = []
+    for match in re.finditer(r"<script>(.*?)</script>", html, flags=re.S):
+        digest = hashlib.sha256(match.group(1).encode()).digest()
+        hashes.append(f"'sha256-{base64.b64encode(digest).decode()}'")
+    return " ".join(hashes)
 
-    def __init__(self, app: ASGIApp, csp: str) -> None:
+
+#: Paths whose responses keep their own public caching (versioned vendor and static assets).
+_PUBLIC_PREFIXES = ("/static/", "/vendor/")
+
+
+class _HeadersMiddleware:
+    """Security headers on every response, ``Cache-Control: no-store`` on everything but the
+    public assets, and the CSRF cookie for a client that had none (pure ASGI, cheaper than
+    ``BaseHTTPMiddleware``)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, csp: str, docs_csp: str) -> None:
         self.app = app
         self.headers = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"same-origin"),
-            (b"x-frame-options", b"DENY"),
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "same-origin"),
+            ("x-frame-options", "DENY"),
+            ("cross-origin-opener-policy", "same-origin"),
+            ("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()"),
         ]
-        self.csp = (b"content-security-policy", csp.encode())
+        if settings.hsts:
+            self.headers.append(
+                ("strict-transport-security", "max-age=31536000; includeSubDomains")
+            )
+        self.csp = csp
+        self.docs_csp = docs_csp
+        self.secure = "; Secure" if settings.cookies_secure else ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope["path"]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for key, value in self.headers:
-                    headers.setdefault(key.decode(), value.decode())
-                if scope["path"] != "/docs":
-                    headers.setdefault(self.csp[0].decode(), self.csp[1].decode())
+                    headers.setdefault(key, value)
+                headers.setdefault(
+                    "content-security-policy", self.docs_csp if path == "/docs" else self.csp
+                )
+                if not path.startswith(_PUBLIC_PREFIXES):
+                    headers.setdefault("cache-control", "no-store")
                 new = scope.get("state", {}).get("new_csrf")
                 cookies = " ".join(headers.getlist("set-cookie"))
                 if new and CSRF_COOKIE not in cookies:
-                    secure = "; Secure" if scope.get("scheme") == "https" else ""
                     headers.append(
                         "set-cookie",
                         f"{CSRF_COOKIE}={new}; HttpOnly; Max-Age={SESSION_MAX_AGE}; Path=/; "
-                        f"SameSite=lax{secure}",
+                        f"SameSite=lax{self.secure}",
                     )
             await send(message)
 
@@ -143,9 +184,10 @@ class _HeadersMiddleware:
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     """A new dashboard + API app on ``settings`` (or an already open ``store``).
 
-    Refuses the placeholder secret in production (:meth:`Settings.check_secrets`).
+    Without ``settings.secret_key`` the installation's generated secret is used; a weak secret
+    is refused outside loopback development (:meth:`Settings.with_secret`).
     """
-    settings.check_secrets()
+    settings = settings.with_secret()
     store = store or open_store(settings.resolved_database_url)
     ctx = WebContext(settings=settings, store=store)
 
@@ -169,6 +211,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         openapi_tags=TAGS,
     )
     app.state.ctx = ctx
+    app.state.sessions = SessionState(settings.login_concurrency)
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
     templates.env.globals.update(
         version=__version__,
@@ -180,7 +223,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.templates = templates
     install_error_handlers(app)
 
-    app.add_middleware(_HeadersMiddleware, csp=_csp(settings))
+    docs_html = _docs_html()
+    docs_csp = _csp(settings, script_src="'self' " + _inline_script_hashes(docs_html))
+    app.add_middleware(_HeadersMiddleware, settings=settings, csp=_csp(settings), docs_csp=docs_csp)
 
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     plotly_js = _Asset(_plotly_js(), "application/javascript")
@@ -204,13 +249,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     def _docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="peelian API",
-            swagger_js_url="/vendor/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/vendor/swagger/swagger-ui.css",
-            swagger_favicon_url="/vendor/swagger/favicon-32x32.png",
-        )
+        return HTMLResponse(docs_html)
 
     from peelian.web.api import routers as api_routers
     from peelian.web.pages import routers as page_routers

@@ -1,43 +1,66 @@
-"""Sessions, CSRF protection, login rate limiting and role checks.
+"""Sessions, CSRF protection, login throttling and role checks.
 
-- **Session**: a cookie ``peelian_session`` holding the username, signed with
-  ``settings.secret_key`` by itsdangerous (``URLSafeTimedSerializer``, salt ``peelian.session``)
-  and valid for ``SESSION_MAX_AGE`` seconds; ``HttpOnly``, ``SameSite=Lax``, and ``Secure`` when
-  the request came over HTTPS or the app runs in production on a host other than localhost. Every
-  request re-checks that the user still exists and is enabled (removing a user ends their
-  sessions within seconds).
-- **CSRF**: double-submit token. A random token lives in the ``peelian_csrf`` cookie (HttpOnly,
-  SameSite=Lax) and in a hidden ``csrf_token`` field of every form (or an ``X-CSRF-Token``
-  header); a POST whose two values differ is refused with 403. The token is renewed at login.
-- **Rate limit**: at most ``MAX_FAILURES`` failed logins per username and client address within
-  ``FAILURE_WINDOW`` (persisted in ``login_attempts``, so it holds across restarts and workers);
-  the next attempt is refused with 429 until the window has passed or a login succeeded.
-- **Roles**: ``viewer`` < ``analyst`` < ``admin`` (:mod:`peelian.data.users`).
+- **Session**: server-side (:mod:`peelian.data.sessions`). The ``peelian_session`` cookie holds
+  a random token signed with ``settings.secret_key`` (so a forged cookie is refused before any
+  database read); the table keeps only the token's SHA-256. A session ends at logout, when the
+  user's password changes or the user is disabled or removed, after ``SESSION_MAX_AGE`` (12 h)
+  and after ``PEELIAN_SESSION_IDLE_MINUTES`` of inactivity. Activity is written at most once a
+  minute; a session is re-read from the store at most every ``SESSION_RECHECK`` seconds (at once
+  after a revocation in this process). Every request also re-checks that the user exists, is
+  enabled, and has a known role. Login always starts a new session (no fixation).
+- **Cookies**: ``HttpOnly``, ``SameSite=Lax``, and ``Secure`` unless the deployment is loopback
+  development (``Settings.cookies_secure``: a setting, never the request's Host header).
+- **CSRF**: a logged-in user's token is an HMAC of their session token (bound to the session and
+  new at every login); before login a random token in the ``peelian_csrf`` cookie is compared
+  with the form's (double submit). Forms send it as ``csrf_token``, scripts as ``X-CSRF-Token``.
+- **Login throttling**: exponential backoff per account and per address, decided atomically with
+  the attempt before any hashing (:mod:`peelian.data.login_throttle`, HTTP 429), and at most
+  ``PEELIAN_LOGIN_CONCURRENCY`` password checks at once (HTTP 503 beyond, without hashing).
+- **Roles**: :mod:`peelian.data.users` (``require(role)``).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, Signer
 
-from peelian.data.users import ROLES, User, recent_failures, role_allows, verify_user
+from peelian.data.login_throttle import LoginBusy, PasswordGate, TooManyAttempts
+from peelian.data.sessions import (
+    TOUCH_EVERY,
+    SessionRecord,
+    create_session,
+    find_session,
+    is_live,
+    revocation_generation,
+    revoke_session,
+    token_hash,
+    touch_session,
+)
+from peelian.data.users import ROLES, User, role_allows, verify_user
 from peelian.errors import AuthError
-from peelian.web.errors import LoginRequired, RateLimited
+from peelian.web.errors import LoginRequired
+from peelian.web.security_events import client_ip, security_event
 
 __all__ = [
     "CSRF_COOKIE",
-    "FAILURE_WINDOW",
-    "MAX_FAILURES",
     "SESSION_COOKIE",
     "SESSION_MAX_AGE",
+    "SESSION_RECHECK",
+    "SessionState",
     "SessionUser",
     "check_csrf",
+    "client_ip",
     "csrf_token",
     "current_user",
     "login",
@@ -48,8 +71,9 @@ __all__ = [
 SESSION_COOKIE = "peelian_session"
 CSRF_COOKIE = "peelian_csrf"
 SESSION_MAX_AGE = 12 * 3600
-MAX_FAILURES = 5
-FAILURE_WINDOW = dt.timedelta(minutes=15)
+#: Seconds a looked-up session is trusted before it is read from the store again.
+SESSION_RECHECK = 2.0
+_CACHE_SIZE = 4096
 
 
 class SessionUser:
@@ -68,42 +92,91 @@ class SessionUser:
         return {"username": self.username, "role": self.role}
 
 
-def _serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(request.app.state.ctx.settings.secret_key, salt="peelian.session")
+class SessionState:
+    """Per-app state (``app.state.sessions``): the session cache and the password-check gate."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.gate = PasswordGate(concurrency)
+        self.cache: OrderedDict[str, tuple[float, int, SessionRecord]] = OrderedDict()
+        self.lock = threading.Lock()
 
 
-def _secure(request: Request) -> bool:
-    if request.url.scheme == "https":
-        return True
-    host = (request.url.hostname or "").lower()
-    local = host in {"localhost", "127.0.0.1", "::1", "testserver"}
-    return request.app.state.ctx.settings.env == "production" and not local
+def _state(request: Request) -> SessionState:
+    return request.app.state.sessions  # type: ignore[no-any-return]
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "-"
+def _secret(request: Request) -> str:
+    return str(request.app.state.ctx.settings.secret_key)
+
+
+def _signer(request: Request) -> Signer:
+    return Signer(_secret(request), salt="peelian.session.v2")
+
+
+def _idle(request: Request) -> dt.timedelta:
+    return dt.timedelta(minutes=request.app.state.ctx.settings.session_idle_minutes)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _session(request: Request, token: str) -> SessionRecord | None:
+    """The live session of ``token`` (cached briefly; touched at most once a minute)."""
+    ctx = request.app.state.ctx
+    state = _state(request)
+    key = token_hash(token)
+    mono, gen, now, idle = time.monotonic(), revocation_generation(), _now(), _idle(request)
+    hit = state.cache.get(key)
+    record = None
+    if hit is not None and mono - hit[0] < SESSION_RECHECK and hit[1] == gen:
+        record = hit[2] if is_live(hit[2], idle=idle, now=now) else None
+    else:
+        record = find_session(ctx.store, token, idle=idle, now=now)
+    if record is not None and now - record.last_seen_at >= TOUCH_EVERY:
+        touch_session(ctx.store, record.id, now=now)
+        record = SessionRecord(
+            record.id, record.username, record.created_at, now, record.expires_at
+        )
+        hit = None
+    with state.lock:
+        if record is None:
+            state.cache.pop(key, None)
+        elif hit is None or hit[2] is not record:
+            state.cache[key] = (mono, gen, record)
+            state.cache.move_to_end(key)
+            while len(state.cache) > _CACHE_SIZE:
+                state.cache.popitem(last=False)
+    return record
+
+
+def _cookie_token(request: Request) -> str | None:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw or len(raw) > 256:
+        return None
+    try:
+        return _signer(request).unsign(raw).decode()
+    except (BadSignature, UnicodeDecodeError):
+        return None
 
 
 def current_user(request: Request) -> SessionUser | None:
-    """The user of this request's valid session, or None (cached on ``request.state``)."""
+    """The user of this request's live session, or None (cached on ``request.state``)."""
     if hasattr(request.state, "user"):
         return request.state.user  # type: ignore[no-any-return]
     user = None
-    raw = request.cookies.get(SESSION_COOKIE)
-    if raw:
-        try:
-            data = _serializer(request).loads(raw, max_age=SESSION_MAX_AGE)
-        except BadSignature:
-            data = None
-        if isinstance(data, dict) and isinstance(data.get("u"), str):
-            row = request.app.state.ctx.user_row(data["u"])
-            if row is not None and row.enabled and row.role in ROLES:
-                user = SessionUser(row.username, row.role)
+    token = _cookie_token(request)
+    record = _session(request, token) if token else None
+    if record is not None:
+        row = request.app.state.ctx.user_row(record.username)
+        if row is not None and row.enabled and row.role in ROLES:
+            user = SessionUser(row.username, row.role)
+            request.state.session_token = token
     request.state.user = user
     return user
 
 
-def require(role: str = "viewer") -> Callable[[Request], SessionUser]:
+def require(role: str = "viewer") -> Callable[[Request], Any]:
     """A FastAPI dependency: the logged-in user with at least ``role``, else 401/403."""
 
     async def dependency(request: Request) -> SessionUser:
@@ -121,67 +194,94 @@ def require(role: str = "viewer") -> Callable[[Request], SessionUser]:
     return dependency
 
 
+def _bound_token(request: Request, session_token: str) -> str:
+    mac = hmac.new(_secret(request).encode(), b"csrf|" + session_token.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
 def csrf_token(request: Request, response: Response | None = None) -> str:
-    """This client's CSRF token (set as a cookie on ``response`` if it has none yet)."""
+    """This client's CSRF token: bound to the session when logged in, else the random token
+    of the ``peelian_csrf`` cookie (set on ``response``, or by the middleware, if new)."""
+    if current_user(request) is not None:
+        return _bound_token(request, request.state.session_token)
     token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
     if not token:
         token = secrets.token_urlsafe(32)
         request.state.new_csrf = token
     if response is not None and request.cookies.get(CSRF_COOKIE) != token:
-        _set_cookie(request, response, CSRF_COOKIE, token, max_age=SESSION_MAX_AGE)
+        _set_cookie(request, response, CSRF_COOKIE, token)
     return token
 
 
-def check_csrf(request: Request, submitted: str | None) -> None:
-    """Refuse (403) a state-changing request whose form/header token does not match the cookie."""
-    cookie = request.cookies.get(CSRF_COOKIE) or ""
+def check_csrf(request: Request, submitted: str | None, *, login_form: bool = False) -> None:
+    """Refuse (403) a state-changing request whose form/header token is not this session's
+    (or, before login, does not match the ``peelian_csrf`` cookie). The login form
+    (``login_form=True``) also accepts the pre-login token when a session is still open."""
     given = submitted or request.headers.get("x-csrf-token") or ""
-    if not cookie or not given or not hmac.compare_digest(cookie, given):
+    expected = [request.cookies.get(CSRF_COOKIE) or ""]
+    if current_user(request) is not None:
+        bound = _bound_token(request, request.state.session_token)
+        expected = [bound, *expected] if login_form else [bound]
+    ok = any(e and hmac.compare_digest(e.encode(), given.encode()) for e in expected)
+    if not given or not ok:
         raise AuthError(
             "The form's security token is missing or out of date (CSRF check).",
             "Reload the page and submit the form again.",
         )
 
 
-def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+def _set_cookie(request: Request, response: Response, name: str, value: str) -> None:
     response.set_cookie(
         name,
         value,
-        max_age=max_age,
+        max_age=SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
-        secure=_secure(request),
+        secure=request.app.state.ctx.settings.cookies_secure,
         path="/",
     )
 
 
 def login(request: Request, response: Response, username: str, password: str) -> User:
-    """Check the rate limit and the password; on success set the session and a fresh CSRF
-    token on ``response``. Raises :class:`RateLimited` or :class:`AuthError`."""
+    """Throttle, check the password and, on success, start a new session and a new CSRF token
+    on ``response``. Raises :class:`RateLimited` (429), :class:`LoginBusy` (503) or
+    :class:`AuthError`."""
     ctx = request.app.state.ctx
     ip = client_ip(request)
-    if recent_failures(ctx.store, username, ip, FAILURE_WINDOW) >= MAX_FAILURES:
-        raise RateLimited(
-            f"Too many failed logins for {username!r} from this address "
-            f"({MAX_FAILURES} within {int(FAILURE_WINDOW.total_seconds() // 60)} minutes).",
-            "Wait 15 minutes and try again, or ask an admin to reset your password.",
+    try:
+        user = verify_user(ctx.store, username, password, ip=ip, gate=_state(request).gate)
+    except TooManyAttempts as exc:
+        security_event(
+            request,
+            "login.rate_limited",
+            username=username,
+            detail={"retry_after": exc.retry_after},
         )
-    user = verify_user(ctx.store, username, password, ip=ip)
+        raise
+    except LoginBusy:
+        security_event(request, "login.busy", username=username)
+        raise
+    old = _cookie_token(request)
+    if old:
+        revoke_session(ctx.store, old, reason="new login")
     ctx.forget_user(user.username)
-    _set_cookie(
-        request,
-        response,
-        SESSION_COOKIE,
-        _serializer(request).dumps({"u": user.username}),
-        max_age=SESSION_MAX_AGE,
-    )
-    _set_cookie(request, response, CSRF_COOKIE, secrets.token_urlsafe(32), SESSION_MAX_AGE)
+    token = create_session(ctx.store, user.username, ip=ip)
+    _set_cookie(request, response, SESSION_COOKIE, _signer(request).sign(token).decode())
+    _set_cookie(request, response, CSRF_COOKIE, _bound_token(request, token))
     return user
 
 
 def logout(request: Request, response: Response) -> None:
-    """End the session (the cookie is deleted)."""
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    """End the session: revoked in the store, cookies deleted, the logout audited."""
+    user = current_user(request)
+    token = _cookie_token(request)
+    if token:
+        revoke_session(request.app.state.ctx.store, token, reason="logout")
+    if user is not None:
+        security_event(request, "logout", username=user.username, coalesce=False)
+    secure = request.app.state.ctx.settings.cookies_secure
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="lax")
 
 
 def template_globals(request: Request) -> dict[str, Any]:

@@ -14,11 +14,20 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from peelian.data.login_throttle import LoginBusy, TooManyAttempts
 from peelian.errors import AuthError, PeelianError
 
-__all__ = ["LoginRequired", "RateLimited", "error_body", "install_error_handlers", "wants_json"]
+__all__ = [
+    "LoginBusy",
+    "LoginRequired",
+    "RateLimited",
+    "error_body",
+    "install_error_handlers",
+    "wants_json",
+]
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +39,8 @@ class LoginRequired(AuthError):
     code = "unauthenticated"
 
 
-class RateLimited(AuthError):
-    """Too many failed logins for this username from this address."""
-
-    http_status = 429
-    code = "rate_limited"
+#: Too many failed logins for this account or from this address (HTTP 429, ``retry_after``).
+RateLimited = TooManyAttempts
 
 
 _HTTP_CODES = {
@@ -88,15 +94,30 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
     return message, "See /docs for each parameter's type and allowed values."
 
 
+def _audit_forbidden(request: Request, exc: AuthError) -> None:
+    """Audit a 403 with who, where from and what was refused (repeats are summarised)."""
+    from peelian.web.security_events import security_event
+
+    user = getattr(request.state, "user", None)
+    security_event(
+        request,
+        "forbidden",
+        username=getattr(user, "username", None),
+        target=f"{request.method} {request.url.path}",
+        detail={"reason": exc.message[:200]},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that give every error the same shape."""
 
     @app.exception_handler(PeelianError)
     async def _peelian(request: Request, exc: PeelianError) -> Response:
-        headers = {"Retry-After": "900"} if isinstance(exc, RateLimited) else None
+        if isinstance(exc, AuthError) and exc.http_status == 403:
+            await run_in_threadpool(_audit_forbidden, request, exc)
         response = _respond(request, exc.http_status, {"error": exc.to_dict()})
-        if headers:
-            response.headers.update(headers)
+        if isinstance(exc, (TooManyAttempts, LoginBusy)):
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.exception_handler(RequestValidationError)

@@ -37,7 +37,7 @@ from peelian.data.tables.ingest import ingest_batches, ingest_files, quarantine
 from peelian.data.tables.policeuk import events, outcomes, stops
 from peelian.data.tables.results import analysis_frames, analysis_runs, count_cache
 from peelian.data.tables.surveys import survey_responses
-from peelian.data.tables.users import audit_log, login_attempts, users
+from peelian.data.tables.users import audit_log, login_attempts, sessions, users
 
 __all__ = [
     "addresses",
@@ -70,6 +70,7 @@ __all__ = [
     "outcomes",
     "persons",
     "quarantine",
+    "sessions",
     "stops",
     "survey_responses",
     "users",

@@ -1,8 +1,9 @@
 """Dashboard users, login attempts (for rate limiting) and the audit log.
 
-Passwords are stored only as argon2id hashes (:mod:`peelian.data.users`). Sessions are signed
-cookies (no session table): a session names its user, and every request re-checks that the user
-still exists and is enabled.
+Passwords are stored only as argon2id hashes (:mod:`peelian.data.users`). Sessions are kept
+server-side in ``sessions``: the cookie carries a random token and the table only its SHA-256, so
+a copy of the database cannot be replayed as cookies; a session can be revoked (logout, password
+change, disabling or removing the user) and expires after idleness and after 12 hours.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Strin
 
 from peelian.data.tables._meta import ID, metadata
 
-__all__ = ["audit_log", "login_attempts", "users"]
+__all__ = ["audit_log", "login_attempts", "sessions", "users"]
 
 users = Table(
     "users",
@@ -41,6 +42,22 @@ login_attempts = Table(
     Column("at", DateTime(timezone=False), nullable=False, comment="UTC"),
     Column("success", Boolean, nullable=False),
     Index("ix_login_attempts_username_ip_at", "username", "ip", "at"),
+    Index("ix_login_attempts_ip_at", "ip", "at"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True, comment="SHA-256 of the token"),
+    Column("username", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=False), nullable=False, comment="UTC"),
+    Column("last_seen_at", DateTime(timezone=False), nullable=False, comment="UTC, per minute"),
+    Column("expires_at", DateTime(timezone=False), nullable=False, comment="UTC, absolute"),
+    Column("revoked_at", DateTime(timezone=False), nullable=True, comment="UTC"),
+    Column("revoked_reason", String(32), nullable=True, comment="logout | password | ..."),
+    Column("ip", String(64), nullable=True, comment="address at login"),
+    Index("ix_sessions_username", "username"),
 )
 
 audit_log = Table(

@@ -1,4 +1,4 @@
-"""Admin pages: users (add, remove) and the audit log; report download page."""
+"""Admin pages: users (add, disable, enable, remove) and the audit log; report download page."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from peelian.data.users import ROLES, add_user, list_audit, list_users, remove_user
+from peelian.data.users import (
+    ROLES,
+    add_user,
+    list_audit,
+    list_users,
+    remove_user,
+    set_enabled,
+)
 from peelian.errors import NotFoundError, ParameterError
 from peelian.web.auth import SessionUser, check_csrf
 from peelian.web.pages._helpers import add_page
@@ -105,3 +112,20 @@ def remove_user_submit(
     remove_user(request.app.state.ctx.store, username, actor=admin.username)
     request.app.state.ctx.forget_user(username)
     return RedirectResponse("/admin/users?message=Removed+" + username, status_code=303)
+
+
+@router.post("/admin/users/{username}/{action}", include_in_schema=False)
+def enable_user_submit(
+    request: Request, username: str, action: str, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    """Disable (ends the user's sessions at once) or enable a user."""
+    admin = _require_admin(request)
+    check_csrf(request, csrf_token)
+    if action not in ("disable", "enable"):
+        raise NotFoundError(f"There is no user action {action!r}.", "Use disable or enable.")
+    if username == admin.username:
+        raise ParameterError("You cannot disable yourself.", "Ask another admin to do it.")
+    set_enabled(request.app.state.ctx.store, username, action == "enable", actor=admin.username)
+    request.app.state.ctx.forget_user(username)
+    verb = "Disabled" if action == "disable" else "Enabled"
+    return RedirectResponse(f"/admin/users?message={verb}+{username}", status_code=303)

@@ -1,4 +1,5 @@
-"""``/login`` and ``/logout`` (forms with CSRF tokens; login attempts are rate limited)."""
+"""``/login`` and ``/logout`` (forms with CSRF tokens; login attempts are throttled with
+exponential backoff and a cap on concurrent password checks, see :mod:`peelian.web.auth`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from peelian.errors import AuthError
 from peelian.web.auth import check_csrf, csrf_token, current_user, login, logout
-from peelian.web.errors import RateLimited
+from peelian.web.errors import LoginBusy, RateLimited
 from peelian.web.pages._helpers import OGL
 
 __all__ = ["router"]
@@ -58,20 +59,20 @@ def login_submit(
     csrf_token_field: Annotated[str, Form(alias="csrf_token")] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    check_csrf(request, csrf_token_field)
+    check_csrf(request, csrf_token_field, login_form=True)
     target = _safe_next(next)
     response = RedirectResponse(target, status_code=303)
     try:
         login(request, response, username.strip(), password)
-    except RateLimited as exc:
+    except (RateLimited, LoginBusy) as exc:
         resp = _form(
             request,
             error=f"{exc.message} {exc.hint}",
-            status=429,
+            status=exc.http_status,
             next_url=target,
             username=username,
         )
-        resp.headers["Retry-After"] = "900"
+        resp.headers["Retry-After"] = str(exc.retry_after)
         return resp
     except AuthError as exc:
         return _form(
