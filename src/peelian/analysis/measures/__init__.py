@@ -18,6 +18,7 @@ from peelian.analysis.measures._engine import (
     MeasuresResult,
     compute,
 )
+from peelian.analysis.measures._evidence import EVIDENCE_COLUMNS, fdr_families, verdict_evidence
 from peelian.analysis.measures._narrative import narrate_rows
 from peelian.analysis.measures._satisfaction import (
     ITEM_LABELS,
@@ -40,11 +41,13 @@ __all__ = [
     "ITEMS",
     "ITEM_LABELS",
     "DriversResult",
+    "EVIDENCE_COLUMNS",
     "MONTHLY_COLUMNS",
     "VALUE_COLUMNS",
     "MeasuresResult",
     "area_map",
     "compute",
+    "fdr_families",
     "load_definitions",
     "measure_counts",
     "month_index",
@@ -53,4 +56,5 @@ __all__ = [
     "satisfaction_drivers",
     "satisfaction_measure_rows",
     "satisfaction_rates",
+    "verdict_evidence",
 ]

@@ -12,15 +12,22 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from peelian.errors import NotFoundError
+from peelian.schemas.formatting import jinja_filters
 from peelian.web.auth import SessionUser, csrf_token, require
 from peelian.web.services.common import jsonable
 
-__all__ = ["add_page", "attempt", "sparkline_svg", "to_json_script"]
+__all__ = ["add_page", "attempt", "install_filters", "sparkline_svg", "to_json_script"]
 
 OGL = (
     "Contains public sector information licensed under the Open Government Licence v3.0. "
     "Contains OS data © Crown copyright and database right. Source: data.police.uk, ONS."
 )
+
+
+def install_filters(env: Any) -> None:
+    """Register the one formatter (:mod:`peelian.schemas.formatting`) as Jinja filters."""
+    if "fmt_interval" not in env.filters:
+        env.filters.update(jinja_filters())
 
 
 def attempt(build: Callable[[], Any]) -> tuple[Any, dict[str, Any] | None]:
@@ -40,11 +47,15 @@ def add_page(
     role: str = "viewer",
     title: str,
     cache: bool = True,
+    csv: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None,
+    csv_columns: tuple[str, ...] | None = None,
 ) -> None:
-    """Register ``path`` (HTML) and ``path.json`` (the same data as JSON) on ``router``.
+    """Register ``path`` (HTML) and ``path.json`` (the same data as JSON) on ``router``, and
+    ``path.csv`` when ``csv`` picks the page's table rows from its data.
 
     ``build(request, user, **path_params)`` returns the page's data. With ``cache`` the data is
-    built once per data version, query and role (pages only read persisted results).
+    built once per data version, query and role (pages only read persisted results), so the
+    CSV holds exactly what the page shows to this user (suppressed small counts included).
     """
     dep = require(role)
 
@@ -62,6 +73,7 @@ def add_page(
 
     async def html(request: Request, user: SessionUser = Depends(dep)) -> Response:
         data = await data_for(request, user)
+        install_filters(request.app.state.templates.env)
         context = {
             "data": data,
             "user": user,
@@ -75,8 +87,25 @@ def add_page(
     async def as_json(request: Request, user: SessionUser = Depends(dep)) -> Response:
         return JSONResponse(await data_for(request, user))
 
+    async def as_csv(request: Request, user: SessionUser = Depends(dep)) -> Response:
+        rows = csv(await data_for(request, user)) if csv else []
+        return Response(
+            rows_to_csv(rows, csv_columns),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{title.lower()}.csv"'},
+        )
+
     name = template.removesuffix(".html")
     json_path = "/index.json" if path == "/" else f"{path}.json"
+    if csv is not None:
+        router.add_api_route(
+            "/index.csv" if path == "/" else f"{path}.csv",
+            as_csv,
+            methods=["GET"],
+            tags=["pages"],
+            name=f"{name}_csv",
+            summary=f"The table of the {title} page as CSV",
+        )
     router.add_api_route(
         json_path,
         as_json,
@@ -86,6 +115,25 @@ def add_page(
         summary=f"The data of the {title} page",
     )
     router.add_api_route(path, html, methods=["GET"], include_in_schema=False, name=name)
+
+
+def rows_to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...] | None = None) -> str:
+    """Rows as CSV text: ``columns`` in that order (those present), else every key seen. A
+    suppressed count is written as its display text (``<5``), never as the hidden value."""
+    import csv as _csv
+    import io
+
+    keys = list(columns or dict.fromkeys(k for r in rows for k in r))
+    buf = io.StringIO()
+    writer = _csv.writer(buf, lineterminator="\n")
+    writer.writerow(keys)
+    for r in rows:
+        out = []
+        for k in keys:
+            v = r.get(f"{k}_display") or r.get(k)
+            out.append("" if v is None else v)
+        writer.writerow(out)
+    return buf.getvalue()
 
 
 def _json_url(request: Request) -> str:

@@ -13,6 +13,7 @@ from peelian.web.context import command_for
 from peelian.web.pages._helpers import add_page, attempt
 from peelian.web.services import events, results
 from peelian.web.services.areas import area_detail, areas_frame
+from peelian.web.services.disclosure import hidden_below
 from peelian.web.services.profile import area_profile
 from peelian.web.services.status import data_status, synthetic_sources
 
@@ -47,19 +48,26 @@ def overview(request: Request, user: SessionUser) -> dict[str, Any]:
     trend = events.counts(ctx, by="month", limit=1000)["items"]
     values, empty = attempt(lambda: results.measures_values(ctx, area_level="force", limit=1000))
     measures: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
+    changes: dict[str, Any] = {"items": [], "total": 0, "family": None, "family_size": 0}
     run = None
     if values is not None:
         sparks = results.sparklines(ctx, "force")
+        harm = results.harm_by_month(ctx)
         for row in values["items"]:
-            measures.append({**row, "spark": sparks.get(row["measure"], [])})
-        changes = results.significant_changes(ctx)
+            spark = harm if row.get("unit") == "cchi_harm" else sparks.get(row["measure"], [])
+            measures.append({**row, "spark": spark})
+        changes = results.significant_changes(ctx, hidden_below=hidden_below(ctx, user))
         run = values["run"]
     return {
         "title": "Overview",
         "period_end": measures[0]["period_end"] if measures else status["month_to"],
         "measures": measures,
-        "changes": changes,
+        "changes": changes["items"],
+        "changes_total": changes["total"],
+        "changes_family": changes["family"],
+        "changes_family_size": changes["family_size"],
+        "fdr": changes.get("fdr"),
+        "small_counts": results.small_counts_note(hidden_below(ctx, user)),
         "measures_empty": _empty("measures", empty),
         "measures_run": run,
         "synthetic": is_synthetic(ctx, measures),
@@ -91,17 +99,19 @@ def measures_page(request: Request, user: SessionUser) -> dict[str, Any]:
         raise NotFoundError(f"There is no measure {measure!r}.", f"Choose one of {', '.join(ids)}.")
     measure = measure or (ids[0] if ids else None)
     area_code = code if base["area"] else None
+    hide = hidden_below(ctx, user)
     if area_code:
-        rows = results.measures_values(ctx, area_code=area_code, limit=1000)["items"]
+        rows = results.measures_values(ctx, area_code=area_code, limit=1000, hidden_below=hide)
     else:
-        rows = results.measures_values(ctx, area_level="force", limit=1000)["items"]
+        rows = results.measures_values(ctx, area_level="force", limit=1000, hidden_below=hide)
+    rows = rows["items"]
     children: list[dict[str, Any]] = []
     if area_code and measure:
-        children = results.measures_values(ctx, measure=measure, parent=area_code, limit=1000)[
-            "items"
-        ]
-        children.sort(key=lambda r: (not bool(r.get("significant")), r.get("p_value") or 1.0))
-    monthly, _ = attempt(lambda: results.measure_monthly(ctx, measure, area_code))
+        children = results.measures_values(
+            ctx, measure=measure, parent=area_code, limit=1000, hidden_below=hide
+        )["items"]
+        children.sort(key=lambda r: (not bool(r.get("significant")), r.get("verdict_p") or 1.0))
+    monthly, _ = attempt(lambda: results.measure_monthly(ctx, measure, area_code, hide))
     return {
         **base,
         "empty": None,
@@ -113,6 +123,7 @@ def measures_page(request: Request, user: SessionUser) -> dict[str, Any]:
         "monthly": monthly["months"] if monthly else [],
         "synthetic": is_synthetic(ctx, rows),
         "run": catalogue["run"],
+        "small_counts": results.small_counts_note(hide),
     }
 
 
@@ -161,7 +172,7 @@ def map_page(request: Request, user: SessionUser) -> dict[str, Any]:
 
 def area_page(request: Request, user: SessionUser, code: str) -> dict[str, Any]:
     ctx = request.app.state.ctx
-    profile = area_profile(ctx, code)
+    profile = area_profile(ctx, code, hidden_below=hidden_below(ctx, user))
     return {
         "title": f"{profile['area']['name']} ({profile['area']['level']})",
         **profile,
@@ -169,7 +180,20 @@ def area_page(request: Request, user: SessionUser, code: str) -> dict[str, Any]:
     }
 
 
-add_page(router, "/", "overview.html", overview, title="Overview")
-add_page(router, "/measures", "measures.html", measures_page, title="Measures")
+#: The columns of the measures tables' CSV (the figures each verdict used, and how).
+MEASURE_CSV = (
+    "measure", "label", "area_level", "area_code", "area_name", "period_end", "unit",
+    "current", "comparison", "compared_with", "change_pct", "harm", "harm_comparison",
+    "harm_change_pct", "rate_ratio", "verdict_ci_low", "verdict_ci_high", "verdict_level",
+    "verdict_p", "verdict_method", "fdr_family", "significant", "assessment", "spc_signal",
+    "suppressed",
+)  # fmt: skip
+CHANGES_CSV = (*MEASURE_CSV, "list_ci_low", "list_ci_high", "list_level", "list_p")
+
+add_page(router, "/", "overview.html", overview, title="Overview",
+         csv=lambda d: d["changes"], csv_columns=CHANGES_CSV)  # fmt: skip
+add_page(router, "/measures", "measures.html", measures_page, title="Measures",
+         csv=lambda d: [*d.get("measures", []), *d.get("children", [])],
+         csv_columns=MEASURE_CSV)  # fmt: skip
 add_page(router, "/map", "map.html", map_page, title="Map")
 add_page(router, "/areas/{code}", "area.html", area_page, title="Area profile")

@@ -12,6 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from peelian.analysis.disclosure import is_person_source, suppress_monthly, suppress_small_counts
+from peelian.analysis.measures import verdict_evidence
+from peelian.analysis.stats import bh_adjust
 from peelian.data.results import ResultRun
 from peelian.errors import NotFoundError, ParameterError
 from peelian.web.context import WebContext, command_for
@@ -31,6 +34,7 @@ __all__ = [
     "result_runs",
     "run_meta",
     "significant_changes",
+    "small_counts_note",
 ]
 
 HOTSPOT_KINDS: tuple[str, ...] = ("gistar", "emerging", "kde")
@@ -69,9 +73,49 @@ def _part(run: ResultRun, part: str) -> pd.DataFrame:
 
 
 # -- measures ---------------------------------------------------------------------------------
-def _values(ctx: WebContext) -> tuple[ResultRun, pd.DataFrame]:
+def _values(ctx: WebContext, hidden_below: int | None = None) -> tuple[ResultRun, pd.DataFrame]:
+    """The latest measures values with the evidence each verdict used (``verdict_*``,
+    :func:`peelian.analysis.measures.verdict_evidence`) and, when ``hidden_below`` is given,
+    small person-derived counts below force level suppressed for the whole frame at once (so
+    a cell hidden in one table is hidden in every view of it). Cached per run and threshold."""
     run = ctx.latest("measures", "all")
-    return run, _part(run, "values")
+
+    def evidence() -> pd.DataFrame:
+        fdr = run.summary.get("fdr", 0.05) if isinstance(run.summary, dict) else 0.05
+        return verdict_evidence(_part(run, "values"), fdr=float(fdr))
+
+    values = ctx.derived(("measures_evidence", run.id), evidence)
+    if hidden_below is None:
+        return run, values
+
+    def suppressed() -> pd.DataFrame:
+        return suppress_small_counts(values, hidden_below, groups=_parent_groups(ctx, values))
+
+    return run, ctx.derived(("measures_suppressed", run.id, hidden_below), suppressed)
+
+
+def _parent_groups(ctx: WebContext, values: pd.DataFrame) -> pd.Series:
+    """measure | level | parent area of each row: the cells that add up to a shown total."""
+    from peelian.web.services.areas import areas_frame
+
+    frame = areas_frame(ctx)
+    # an LSOA's parent is its ward (the 2021 entry; a 2011 entry's parent is the CSP)
+    frame = frame.assign(_old=frame["level"].astype(str).eq("lsoa11"))
+    frame = frame.sort_values("_old", kind="stable").drop_duplicates("code")
+    parent = values["area_code"].map(frame.set_index("code")["parent_code"])
+    return (
+        values["measure"].astype(str)
+        + "|"
+        + values["area_level"].astype(str)
+        + "|"
+        + parent.fillna("").astype(str)
+    )
+
+
+def _person_measures(ctx: WebContext) -> frozenset[str]:
+    run = ctx.latest("measures", "all")
+    values = _part(run, "values")
+    return frozenset(values.loc[values["source"].map(is_person_source), "measure"].astype(str))
 
 
 def measures_catalogue(ctx: WebContext) -> dict[str, Any]:
@@ -98,9 +142,15 @@ def measures_values(
     significant: bool | None = None,
     limit: int = 100,
     offset: int = 0,
+    hidden_below: int | None = None,
 ) -> dict[str, Any]:
-    """Measure values filtered by measure, area (or the children of ``parent``) and result."""
-    run, values = _values(ctx)
+    """Measure values filtered by measure, area (or the children of ``parent``) and result.
+
+    Each row carries the interval and p-value its verdict used (``verdict_ci_low``,
+    ``verdict_ci_high``, ``verdict_p``, ``verdict_level``, ``verdict_method``, ``fdr_family``).
+    ``hidden_below``: suppress person-derived counts from 1 to this - 1 below force level
+    (see :mod:`peelian.web.services.disclosure`); ``small_counts`` in the answer says which."""
+    run, values = _values(ctx, hidden_below)
     mask = pd.Series(True, index=values.index)
     if measure:
         if measure not in set(values["measure"]):
@@ -127,11 +177,33 @@ def measures_values(
         mask &= values["area_level"] == "force"
     # Stable: within an area the measures keep the engine's (catalogue) order.
     chosen = values[mask].sort_values(["area_level", "area_name"], kind="stable")
-    return page(chosen, limit, offset, run=run_meta(run))
+    return page(
+        chosen, limit, offset, run=run_meta(run), small_counts=small_counts_note(hidden_below)
+    )
 
 
-def measure_monthly(ctx: WebContext, measure: str, area_code: str | None = None) -> dict[str, Any]:
-    """The monthly series with SPC centre line, limits and signals for one measure and area."""
+def small_counts_note(hidden_below: int | None) -> dict[str, Any]:
+    """What this answer does with small counts (for the page's note and the API)."""
+    if hidden_below is None:
+        return {"suppressed": False, "threshold": None, "note": None}
+    return {
+        "suppressed": True,
+        "threshold": hidden_below,
+        "note": (
+            f"Counts from 1 to {hidden_below - 1} derived from force records (person-level "
+            f"data) are shown as <{hidden_below} below force level, with anything they could "
+            "be worked out from (changes, rates, intervals, p-values, and where needed a second "
+            "area of the same parent), as official statistics do. police.uk counts are public "
+            "already and are shown in full. Roles with person-level access see every count."
+        ),
+    }
+
+
+def measure_monthly(
+    ctx: WebContext, measure: str, area_code: str | None = None, hidden_below: int | None = None
+) -> dict[str, Any]:
+    """The monthly series with SPC centre line, limits and signals for one measure and area
+    (small person-derived monthly counts below force level hidden when ``hidden_below``)."""
     run = ctx.latest("measures", "all")
     monthly = _part(run, "monthly")
     rows = monthly[monthly["measure"] == measure]
@@ -144,11 +216,14 @@ def measure_monthly(ctx: WebContext, measure: str, area_code: str | None = None)
         rows = rows[rows["area_code"] == area_code]
     else:
         rows = rows[rows["area_level"] == "force"]
+    if hidden_below is not None:
+        rows = suppress_monthly(rows, _person_measures(ctx), hidden_below)
     return {
         "measure": measure,
         "area_code": area_code or (scalar(rows["area_code"].iloc[0]) if len(rows) else None),
         "run": run_meta(run),
         "months": records(rows.sort_values("month")),
+        "small_counts": small_counts_note(hidden_below),
     }
 
 
@@ -161,15 +236,78 @@ def sparklines(ctx: WebContext, area_level: str = "force") -> dict[str, list[dic
     return {str(m): records(g, cols) for m, g in rows.groupby("measure", sort=False)}
 
 
-def significant_changes(ctx: WebContext, limit: int = 12) -> list[dict[str, Any]]:
-    """Below force level, the significant changes of the latest period, strongest evidence first:
-    by the FDR-adjusted p-value that decided ``significant`` (Benjamini-Hochberg over the
-    dispersion-widened p), then the widened p itself."""
-    _, values = _values(ctx)
-    sig = values[(values["area_level"] != "force") & values["significant"].fillna(False)]
-    keys = [c for c in ("p_adjusted", "p_value_adjusted", "p_value") if c in sig.columns]
-    sig = sig.sort_values([*keys, "area_code"]).head(limit)
-    return records(sig)
+def harm_by_month(ctx: WebContext, months: int = 24) -> list[dict[str, Any]]:
+    """Force-wide police.uk crime harm (CCHI days) per month, the last ``months`` months to
+    the measures' period end: the series the harm measure's card plots (its monthly SPC rows
+    hold counts). ``count`` holds days so the sparkline draws it; ``unit`` says so."""
+    from peelian.web.services.events import event_base
+
+    run = ctx.latest("measures", "all")
+    values = _part(run, "values")
+    end = str(values["period_end"].astype(str).max()) if len(values) else None
+    base = event_base(ctx)
+    if base.empty or end is None:
+        return []
+    by = base.groupby("month", observed=True)["harm"].sum(min_count=1)
+    by.index = by.index.astype(str)
+    by = by[by.index <= end].sort_index().tail(months)
+    return [
+        {"month": m, "count": None if pd.isna(v) else float(v), "unit": "days"}
+        for m, v in by.items()
+    ]
+
+
+#: The FDR family of the "what changed significantly, and where" list.
+CHANGES_FAMILY = (
+    "every measure at every area level below the force (community safety partnerships, "
+    "wards and LSOAs) with a test this period"
+)
+
+
+def significant_changes(
+    ctx: WebContext, limit: int = 12, hidden_below: int | None = None
+) -> dict[str, Any]:
+    """Below force level, the changes that stay significant when the false discovery rate is
+    controlled across the list as a whole: Benjamini-Hochberg over the dispersion-widened
+    p-values of every measure and area below force level (one family, :data:`CHANGES_FAMILY`),
+    kept only where the row is also significant in its own family (one measure at one level),
+    strongest evidence first. Each row shows the list-wide adjusted p (``list_p``) and the rate
+    ratio's interval at the list's false-coverage-rate level (Benjamini & Yekutieli 2005:
+    ``1 - R q / m``), which excludes 1 for every row listed."""
+    run, values = _values(ctx, hidden_below)
+    fdr = float(run.summary.get("fdr", 0.05)) if isinstance(run.summary, dict) else 0.05
+    below = values[values["area_level"] != "force"]
+    if "fdr_family" in below:
+        below = below.drop(columns=["fdr_family", "fdr_family_size"])
+    if "p_value_adjusted" in below:
+        _, full = _values(ctx)
+        raw = full.loc[below.index]
+        whole = raw.assign(fdr_family="changes-list", p_adjusted=bh_adjust(raw["p_value_adjusted"]))
+        whole["significant"] = whole["p_adjusted"] < fdr
+        listed = verdict_evidence(whole, fdr=fdr)
+        keep = listed["significant"].fillna(False).astype(bool) & raw["significant"].astype(bool)
+        tested = int(listed["p_adjusted"].notna().sum())
+    else:
+        listed, keep, tested = below, below["significant"].fillna(False).astype(bool), 0
+    rows = below[keep.to_numpy()].copy()
+    for src, dst in (
+        ("p_adjusted", "list_p"),
+        ("verdict_ci_low", "list_ci_low"),
+        ("verdict_ci_high", "list_ci_high"),
+        ("verdict_level", "list_level"),
+    ):
+        rows[dst] = listed.loc[rows.index, src].to_numpy() if src in listed else np.nan
+    if rows.get("suppressed") is not None:
+        hidden = rows["suppressed"].fillna(False).astype(bool)
+        rows.loc[hidden, ["list_p", "list_ci_low", "list_ci_high"]] = np.nan
+    rows = rows.sort_values(["list_p", "verdict_p", "area_code"], kind="stable")
+    return {
+        "items": records(rows.head(limit)),
+        "total": int(len(rows)),
+        "family": CHANGES_FAMILY,
+        "family_size": tested,
+        "fdr": fdr,
+    }
 
 
 # -- hotspots and forecasts -------------------------------------------------------------------
