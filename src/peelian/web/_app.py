@@ -252,8 +252,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         return HTMLResponse(docs_html)
 
     from peelian.web.api import routers as api_routers
+    from peelian.web.openapi30 import install_openapi_30
     from peelian.web.pages import routers as page_routers
 
     for router in (*api_routers(), *page_routers()):
         app.include_router(router)
+    install_openapi_30(app)  # the bundled Swagger UI 4 reads OpenAPI 3.0 only
     return app
