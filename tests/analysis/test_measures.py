@@ -238,7 +238,7 @@ def test_over_dispersed_force_counts_widen_the_test(demo: dict) -> None:
     assert (
         "(+9%). Allowing for the usual month-to-month variation in shoplifting offences, this is "
         "within normal variation (p = 0.093 allowing for that variation, which is 11.4 times what "
-        "chance alone gives; exact Poisson test p < 0.001; rate ratio 1.09, 95% CI 0.99-1.21)."
+        "chance alone gives; exact Poisson test p < 0.001; rate ratio 1.09, 95% CI 0.99 to 1.21)."
     ) in row["narrative"]
     burg = v[(v["measure"] == "policeuk-burglary") & (v["area_level"] == "force")].iloc[0]
     assert burg["dispersion"] > 1 and burg["p_value_adjusted"] > burg["p_value"]
@@ -312,7 +312,7 @@ def test_the_performance_report_sentence() -> None:
     assert row["narrative"].startswith(
         "There were 13 homicides in the 12 months to December 2021, compared with 18 in the 12 "
         "months to June 2019 (-28%). This is within normal variation (exact test p = 0.47; 95% "
-        "intervals 6.9-22.2 and 10.7-28.4)."
+        "intervals 6.9 to 22.2 and 10.7 to 28.4)."
     )
     assert row["p_value"] == pytest.approx(0.473, abs=5e-4)
     assert row["assessment"] == "no significant change"
@@ -349,8 +349,8 @@ def test_rare_event_series_keeps_the_exact_answer() -> None:
     assert row["narrative"].startswith(
         "There were 13 homicides in the 12 months to December 2021, compared with 18 in the 12 "
         "months to June 2019 (-28%). This is within normal variation (exact test p = 0.47; 95% "
-        "intervals 6.9-22.2 and 10.7-28.4). The numbers are small, so only a large change could "
-        "be told from chance (the rate ratio's 95% interval is 0.33-1.56)."
+        "intervals 6.9 to 22.2 and 10.7 to 28.4). The numbers are small, so only a large change could "
+        "be told from chance (the rate ratio's 95% interval is 0.33 to 1.56)."
     )
 
 

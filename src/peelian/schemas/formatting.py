@@ -7,7 +7,7 @@ uncertainty and change* and the GSS *Presenting data* guidance:
 
 - counts with thousands separators (``141,258``); a missing value is an en dash (``–``);
 - a change carries one sign: an arrow for its direction and the unsigned size
-  (``↓ 25.0%``, never ``↓ -25.0%``), or a plus/minus sign without the arrow (``−25.0%``);
+  (``↓ 25.0%``, never ``↓ -25.0%``), or a plus/minus sign without the arrow (``-25.0%``);
 - an interval is written with "to" (``0.51 to 0.83``), so a negative bound never reads as a
   range dash; an unbounded end is ``∞`` (``0.03 to ∞``); a bound that cannot be computed
   makes the whole interval ``not estimable``;
@@ -52,7 +52,7 @@ __all__ = [
 MISSING = "–"
 #: What an interval prints as when a bound cannot be computed.
 NOT_ESTIMABLE = "not estimable"
-_MINUS = "−"  # U+2212, the typographic minus sign
+_MINUS = "-"  # ASCII hyphen-minus: CSV, terminals and screen readers read it
 
 
 def is_missing(x: Any) -> bool:
@@ -120,7 +120,7 @@ def fmt_change(pct: Any, digits: int = 1, *, arrow: bool = True, missing: str = 
     >>> fmt_change(-25.0), fmt_change(3.24), fmt_change(0.01), fmt_change(None)
     ('↓ 25.0%', '↑ 3.2%', '→ 0.0%', '–')
     >>> fmt_change(-25.0, arrow=False), fmt_change(5, 0, arrow=False)
-    ('−25.0%', '+5%')
+    ('-25.0%', '+5%')
     >>> fmt_change(float("inf"))
     '↑ from zero'
     """
@@ -140,10 +140,10 @@ def fmt_change(pct: Any, digits: int = 1, *, arrow: bool = True, missing: str = 
 
 
 def fmt_pct(pct: Any, *, missing: str = "n/a") -> str:
-    """A percentage change in running text, whole percent: ``−28%``, ``+5%``, ``no change``.
+    """A percentage change in running text, whole percent: ``-28%``, ``+5%``, ``no change``.
 
     >>> fmt_pct(-28.4), fmt_pct(4.6), fmt_pct(0.2), fmt_pct(None)
-    ('−28%', '+5%', 'no change', 'n/a')
+    ('-28%', '+5%', 'no change', 'n/a')
     """
     if is_missing(pct) or math.isinf(float(pct)):
         return missing
@@ -201,7 +201,7 @@ def fmt_interval(low: Any, high: Any, digits: int = 2, *, missing: str = NOT_EST
     >>> fmt_interval(0.51, 0.83), fmt_interval(0.0256, float("inf")), fmt_interval(None, 2)
     ('0.51 to 0.83', '0.03 to ∞', 'not estimable')
     >>> fmt_interval(-3.2, 1.5, 1), fmt_interval(6.9, 22.2, 1)
-    ('−3.2 to 1.5', '6.9 to 22.2')
+    ('-3.2 to 1.5', '6.9 to 22.2')
     """
     if is_missing(low) or is_missing(high):
         return missing

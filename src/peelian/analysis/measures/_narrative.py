@@ -15,8 +15,17 @@ from functools import lru_cache
 
 import pandas as pd
 
+from peelian.analysis.measures._evidence import verdict_evidence
 from peelian.analysis.measures._series import month_index, month_label
-from peelian.analysis.stats import fmt_count, fmt_interval, fmt_p, fmt_pct
+from peelian.schemas.formatting import (
+    fmt_change,
+    fmt_count,
+    fmt_interval,
+    fmt_level,
+    fmt_number,
+    fmt_p,
+    fmt_pct,
+)
 
 __all__ = ["narrate_rows"]
 
@@ -46,7 +55,7 @@ def _previous_end(month: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _interval(low: float, high: float) -> str:
-    return fmt_interval(low, high)
+    return fmt_interval(low, high, 1 if max(abs(low), abs(high)) < 100 else 0)
 
 
 def _nan(x: object) -> bool:
@@ -105,6 +114,12 @@ def narrate_rows(
         "trend_model",
     ]
     fam = family_size.to_numpy()
+    # the interval each verdict used (Benjamini & Yekutieli 2005 FCR level below force level),
+    # the same pair the pages, the API and the report's tables print
+    ev = verdict_evidence(values, fdr=alpha)
+    ev_lo = ev["verdict_ci_low"].to_numpy(dtype=float)
+    ev_hi = ev["verdict_ci_high"].to_numpy(dtype=float)
+    ev_level = ev["verdict_level"].to_numpy(dtype=float)
     from collections import namedtuple
 
     row_t = namedtuple("row_t", cols)  # type: ignore[misc]
@@ -121,7 +136,7 @@ def narrate_rows(
         verb, noun = ("was", sing) if n == 1 else ("were", plur)
         s = f"There {verb} {fmt_count(n)} {noun}{place} in {period}"
         if r.unit == "rate_per_1000" and not _nan(r.rate_per_1000):
-            s += f" ({r.rate_per_1000:.2f} per 1,000 residents)"
+            s += f" ({fmt_number(r.rate_per_1000, 2)} per 1,000 residents)"
         if r.compared_with == "none" or _nan(r.comparison):
             note = f" ({r.note})" if r.note else ""
             out.append(f"{s}. There is no comparison period in the data{note}.")
@@ -146,7 +161,7 @@ def narrate_rows(
             verdict = f"Allowing for the usual month-to-month variation in {plur}{place}, {verdict}"
             stats_txt = (
                 f"{fmt_p(r.p_value_adjusted)} allowing for that variation, which is "
-                f"{r.dispersion:.1f} times what chance alone gives; exact Poisson test "
+                f"{fmt_number(r.dispersion, 1)} times what chance alone gives; exact Poisson test "
                 f"{fmt_p(r.p_value)}"
             )
         else:
@@ -158,13 +173,18 @@ def narrate_rows(
                 f"{fam[i]} {_LEVEL_WORD.get(r.area_level, 'areas')}"
             )
         lo_rr, hi_rr = (r.ci_low_adjusted, r.ci_high_adjusted) if wider else (r.ci_low, r.ci_high)
+        ci_lvl = lvl
+        if not _nan(ev_lo[i]) and not _nan(ev_level[i]):
+            lo_rr, hi_rr, ci_lvl = ev_lo[i], ev_hi[i], fmt_level(ev_level[i])
         if (
             not _nan(r.rate_ratio)
             and not _nan(lo_rr)
-            and (wider or (not _nan(decide) and decide < alpha))
+            and (wider or adj is not None or (not _nan(decide) and decide < alpha))
         ):
-            hi = "inf" if math.isinf(hi_rr) else f"{hi_rr:.2f}"
-            stats_txt += f"; rate ratio {r.rate_ratio:.2f}, {lvl} CI {lo_rr:.2f}-{hi}"
+            stats_txt += (
+                f"; rate ratio {fmt_number(r.rate_ratio, 2)}, {ci_lvl} CI "
+                f"{fmt_interval(lo_rr, hi_rr)}"
+            )
         if not wider:
             stats_txt += (
                 f"; {lvl} intervals {_interval(r.current_ci_low, r.current_ci_high)} and "
@@ -172,14 +192,13 @@ def narrate_rows(
             )
         s += f" {verdict} ({stats_txt})."
         if not _nan(lo_rr) and (lo_rr <= 0 or hi_rr / lo_rr > 2):
-            hi = "inf" if math.isinf(hi_rr) else f"{hi_rr:.2f}"
             why = (
                 "The numbers vary a lot from month to month, so only a large change could be "
                 "told from ordinary variation"
                 if wider
                 else "The numbers are small, so only a large change could be told from chance"
             )
-            s += f" {why} (the rate ratio's {lvl} interval is {lo_rr:.2f}-{hi})."
+            s += f" {why} (the rate ratio's {ci_lvl} interval is {fmt_interval(lo_rr, hi_rr)})."
         if r.unit == "cchi_harm" and not _nan(r.harm):
             s += (
                 f" Harm-weighted (Cambridge Crime Harm Index): {fmt_count(round(r.harm))} days, "
@@ -195,8 +214,8 @@ def narrate_rows(
                 way = "rising" if r.trend_pct > 0 else "falling"
                 s += (
                     f" The {'seasonally adjusted ' if 'seasonal' in r.trend_model else ''}trend is {way} "
-                    f"({r.trend_pct:+.1f}% a year, {lvl} CI {r.trend_low:+.1f}% to {r.trend_high:+.1f}%, "
-                    f"{fmt_p(r.trend_p_value)})."
+                    f"({fmt_change(r.trend_pct, arrow=False)} a year, {lvl} CI "
+                    f"{fmt_interval(r.trend_low, r.trend_high, 1)}%, {fmt_p(r.trend_p_value)})."
                 )
             else:
                 s += (
