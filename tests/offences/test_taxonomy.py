@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import peelian.offences as off
@@ -39,7 +40,6 @@ def test_home_office_codes_columns_and_known_rows() -> None:
     assert by.loc["39", "policeuk_category"] == "Theft from the person"
     assert by.loc["28E", "valid_from_fy"] == "2017/18"
     assert by.loc["28A", "valid_to_fy"] == "2016/17"
-    assert by.loc["8R", "verified"] == "unverified"
     # every police.uk crime category except ASB is reachable from some code
     assert set(codes["policeuk_category"]) == set(off.categories().query("is_crime")["name"])
 
@@ -115,3 +115,41 @@ def test_errors_are_peelian_errors_with_exit_codes(tmp_path: Path) -> None:
     assert all(isinstance(e.value, off.OffenceError) for e in (unknown, level, schema))
     assert "cchi_days" in schema.value.message and schema.value.hint
     assert as_peelian_error(unknown.value) is unknown.value
+
+
+def test_code_facts_follow_the_checked_sources() -> None:
+    """Issue 12 item 11: 8R is malicious communications (not controlling or coercive behaviour);
+    stalking 8Q from 2014/15; 8S from 2017/18; 28E-28H from 2017/18; unsourced start years stay
+    flagged in the ``verified`` column."""
+    by = off.home_office_codes().set_index("code")
+    assert by.loc["8R", "label"] == "Malicious communications"
+    assert by.loc["8R", "ons_subgroup"] == "Stalking and harassment"
+    assert by.loc["8R", "verified"] == "ons-hierarchy; date unverified"
+    assert by.loc["8Q", "valid_from_fy"] == "2014/15"
+    assert by.loc["8S", "valid_from_fy"] == "2017/18"
+    for code in ("28E", "28F", "28G", "28H"):
+        assert by.loc[code, "valid_from_fy"] == "2017/18"
+    for code in ("5D", "5E", "8N", "8P"):
+        assert by.loc[code, "verified"] == "ons-hierarchy; date unverified"
+        assert pd.isna(by.loc[code, "valid_from_fy"])
+    # no code is labelled with an offence whose code no source gives
+    assert not by["label"].str.contains("coercive", case=False).any()
+
+
+def test_nothing_uses_8r_as_controlling_or_coercive_behaviour() -> None:
+    from importlib import resources
+
+    from peelian.data.synthetic import _codes
+
+    sets = resources.files("peelian.offences").joinpath("data/offence_sets.yaml").read_text()
+    assert "coercive" not in sets.lower()
+    mix = _codes.code_mix().loc["8R"]
+    # malicious communications: not a domestic-only offence drawn on the domestic profile
+    assert mix["profile"] != "domestic" and mix["p_da"] < 0.5 and mix["p_cyber"] > 0.5
+    assert _codes.code_labels()["8R"][0] == "Malicious communications"
+    template = (
+        resources.files("peelian.data")
+        .joinpath("mappings/template_rms_offence_codes.csv")
+        .read_text()
+    )
+    assert "CCB,8R" not in template and "MALCOMM,8R" in template
