@@ -46,7 +46,7 @@ def test_parse_month_accepts_yyyy_mm(good):
 def test_parse_month_refuses_with_a_clear_message(bad, says):
     with pytest.raises(ParameterError) as err:
         parse_month(bad, "--from")
-    assert err.value.message.startswith("The '--from' option must be a month written YYYY-MM.")
+    assert err.value.message.startswith("The '--from' option must be YYYY-MM, a year and month.")
     assert says in str(err.value)
     if isinstance(bad, str):
         assert not re.match(MONTH_PATTERN, bad)

@@ -13,7 +13,7 @@ selection ("no burglary between Aug-2021 and 2022-08"):
 ...     parse_month("Aug-2021", "--from")
 ... except ValueError as exc:
 ...     print(exc)
-The '--from' option must be a month written YYYY-MM. Got 'Aug-2021'. Did you mean 2021-08?
+The '--from' option must be YYYY-MM, a year and month. Got 'Aug-2021'. Did you mean 2021-08?
 
 :data:`MONTH_PATTERN` is the same rule as a regular expression, for declared API parameters
 (``Query(pattern=MONTH_PATTERN)``) so the OpenAPI schema states it.
@@ -88,7 +88,7 @@ def parse_month(value: object, name: str = "month") -> str:
     else:
         why = f"Got {value!r}."
         hint = f"Did you mean {guess}?" if guess else "For example 2022-08."
-    raise ParameterError(f"{_what(name)} must be a month written YYYY-MM. {why}", hint)
+    raise ParameterError(f"{_what(name)} must be YYYY-MM, a year and month. {why}", hint)
 
 
 def check_month(value: str | None, name: str = "month") -> str | None:
