@@ -26,9 +26,11 @@ from peelian.analysis.measures._narrative import narrate_rows
 from peelian.analysis.measures._parts import (
     MONTHLY_COLUMNS,
     dispersion_columns,
+    family_label,
     monthly_frame,
     note_for,
     source_key,
+    spc_method,
 )
 from peelian.analysis.measures._series import area_map, month_index, month_label
 from peelian.analysis.measures._spc_rows import exposure_matrix, spc_rows
@@ -43,7 +45,11 @@ from peelian.analysis.stats import (
 from peelian.errors import EmptySelectionError, ParameterError
 from peelian.schemas.measure_definitions import AREA_LEVELS, MeasureCatalogue, MeasureDefinition
 
-__all__ = ["VALUE_COLUMNS", "MONTHLY_COLUMNS", "MeasuresResult", "compute"]
+__all__ = ["SPC_FAMILY_LEVELS", "VALUE_COLUMNS", "MONTHLY_COLUMNS", "MeasuresResult", "compute"]
+
+#: Levels whose control charts are read as one family per measure, with the false discovery
+#: rate controlled across the family's areas (decision 0012); force and CSP charts are read alone.
+SPC_FAMILY_LEVELS = ("ward", "lsoa")
 
 VALUE_COLUMNS = (
     "measure",
@@ -108,6 +114,10 @@ VALUE_COLUMNS = (
     "trend_model",
     "note",
     "narrative",
+    "spc_method",
+    "spc_p_value",
+    "spc_q_value",
+    "spc_fdr_family",
 )
 
 
@@ -189,7 +199,12 @@ def compute(
         "definitions_version": catalogue.version,
         "level": level,
         "fdr": fdr,
-        "spc": {"months": spc_months, "rules": rules},
+        "spc": {
+            "months": spc_months,
+            "rules": rules,
+            "family_levels": list(SPC_FAMILY_LEVELS),
+            "family_fdr": fdr,
+        },
         "coverage": {k: [min(v), max(v), len(v)] if v else None for k, v in cov.items()},
         "unavailable": {},
         "citations": [
@@ -199,6 +214,8 @@ def compute(
             "Benjamini & Hochberg 1995 (FDR)",
             "Marshall 1991 (empirical Bayes)",
             "Montgomery 2009; Anhøj & Olesen 2014 (SPC)",
+            "Fisher 1950; Swed & Eisenhart 1943; Mood 1940; Benjamini & Hochberg 1995 "
+            "(ward and LSOA charts, decision 0012)",
             "McCullagh & Nelder 1989 s9.2; Spiegelhalter 2005 (over-dispersion of comparisons)",
             "McCullagh & Nelder 1989; Cameron & Trivedi 1990 (trend)",
         ],
@@ -263,6 +280,7 @@ def compute(
         summary,
         notes_src,
         exposure_matrix(meta, lsoa_level, pops, population_by_year, lo, n_t),
+        fdr,
     )
     # names, populations, rates, EB, FDR, assessment, narrative
     if len(values):
@@ -347,6 +365,7 @@ def _evaluate(
     summary: dict[str, Any],
     notes_src: Mapping[str, str],
     exposure: tuple[np.ndarray, np.ndarray],
+    fdr: float = 0.05,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     n_rows, n_t = cnt.shape
     expo, expo_kind = exposure
@@ -487,11 +506,30 @@ def _evaluate(
     w0 = n_t - win
     declared = np.array([d.spc for d in d_of], dtype=object) if n_rows else np.zeros(0, object)
     months_win = [month_label(lo + w0 + k) for k in range(win)]
-    spc = spc_rows(cnt, cov_rows, declared, expo, expo_kind, w0, months_win, rules)
+    # ward and LSOA charts: one family per measure and level, FDR-controlled (decision 0012)
+    lv = meta["area_level"].to_numpy(dtype=object)
+    fam_key = np.where(
+        np.isin(lv, SPC_FAMILY_LEVELS), meta["measure"].to_numpy(object) + "|" + lv, ""
+    )
+    spc = spc_rows(
+        cnt, cov_rows, declared, expo, expo_kind, w0, months_win, rules, fam_key.astype(object), fdr
+    )
     centre, lcl, ucl, point = spc["centre"], spc["lcl"], spc["ucl"], spc["point"]
     values["spc_chart"] = _obj(spc["chart"])
     values["spc_signal"] = _obj(spc["signal"])
     values["spc_months"] = spc["n_cov"]
+    values["spc_method"] = _obj(
+        np.where(spc["n_cov"] >= 12, spc_method(spc["in_family"], spc["chart"], rules, fdr), "")
+    )
+    values["spc_p_value"] = spc["p_value"]
+    values["spc_q_value"] = spc["q_value"]
+    span = f"charts of {month_label(lo + w0, 'long')} to {month_label(end, 'long')}"
+    values["spc_fdr_family"] = _obj(
+        [
+            family_label(lvl, n, d.label, span) if f else ""
+            for lvl, n, d, f in zip(lv, spc["family_size"], d_of, spc["in_family"], strict=True)
+        ]
+    )
 
     # --- seasonal trend (force and CSP by default) ---------------------------------------------
     values["trend_pct"] = np.nan

@@ -15,6 +15,8 @@ from peelian.schemas.measure_definitions import MeasureDefinition
 __all__ = [
     "MONTHLY_COLUMNS",
     "dispersion_columns",
+    "family_label",
+    "spc_method",
     "monthly_frame",
     "note_for",
     "signal_text",
@@ -32,6 +34,44 @@ MONTHLY_COLUMNS = (
     "ucl",
     "signal",
 )
+
+
+_LEVEL_PLURAL = {
+    "force": "force areas",
+    "csp": "community safety partnerships",
+    "ward": "wards",
+    "lsoa": "LSOAs",
+}
+
+
+def family_label(level: str, size: float, label: str, span: str) -> str:
+    """The family a Benjamini-Hochberg adjustment ran over, in words a page can show:
+    "all 927 LSOAs × Burglary, 12 months to August 2022"; one area is "no adjustment"."""
+    if not size or np.isnan(size):
+        return ""
+    if int(size) == 1:
+        return f"one area only (no adjustment): {label}, {span}"
+    return f"all {int(size):,} {_LEVEL_PLURAL.get(level, level)} × {label}, {span}"
+
+
+def spc_method(in_family: np.ndarray, chart: np.ndarray, rules: str, alpha: float) -> np.ndarray:
+    """How each row's chart was read: the family path (decision 0012) or one chart alone."""
+    one = (
+        "3-sigma limits with the Anhøj run rules (one chart, read on its own)"
+        if rules == "anhoj"
+        else "3-sigma limits with the Western Electric rules (one chart, read on its own)"
+    )
+    pct = f"{alpha * 100:g}%"
+    fam_pois = (
+        "exact Poisson probability limits and exact run tests; Benjamini-Hochberg FDR "
+        f"{pct} across the family"
+    )
+    fam_xmr = (
+        "XmR limits (counts vary more than Poisson) and exact run tests; Benjamini-Hochberg "
+        f"FDR {pct} across the family"
+    )
+    is_xmr = np.array([str(c).startswith("XmR") for c in chart], dtype=bool)
+    return np.where(in_family, np.where(is_xmr, fam_xmr, fam_pois), one).astype(object)
 
 
 def source_key(d: MeasureDefinition) -> str:

@@ -7,6 +7,11 @@ Sources: Montgomery DC (2009), *Introduction to Statistical Quality Control*, 6t
 ``n_i``); Laney DB (2002), Improved control charts for attributes, *Quality Engineering* 14(4):
 531-537 and Wheeler DJ (1995), *Advanced Topics in SPC* (an individuals chart when the counts
 vary more than Poisson); Anhøj & Olesen (2014) run rules.
+
+Rows of a level with many small areas (ward, LSOA) are charted by
+:func:`peelian.analysis.stats.family_spc` instead: exact Poisson probability limits, run rules
+as exact conditional tests, one p-value per chart and Benjamini-Hochberg across the family (every
+area of the level for the measure), so that stable series rarely signal (decision 0012).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from scipy import stats as sps
 
 from peelian.analysis.measures._parts import signal_text
 from peelian.analysis.measures._series import month_label
-from peelian.analysis.stats import spc_batch
+from peelian.analysis.stats import bh_adjust_grouped, family_spc, spc_batch
 
 __all__ = ["exposure_matrix", "spc_rows"]
 
@@ -76,10 +81,14 @@ def spc_rows(
     w0: int,
     months_win: list[str],
     rules: str,
+    families: np.ndarray | None = None,
+    alpha: float = 0.05,
 ) -> Mapping[str, np.ndarray]:
     """Limits and signals of each row's chart over the months from ``w0`` (at least 12 covered
     months; others are "not assessed"). Returns centre, lcl, ucl (rows x months, count units),
-    point (+1 above, -1 below), signal (text), chart (label) and n_cov (covered months)."""
+    point (+1 above, -1 below), signal (text), chart (label), n_cov (covered months) and, for
+    rows with a family (a non-empty key in ``families``), the chart's p-value, its
+    Benjamini-Hochberg adjusted value at ``alpha`` and the family size (NaN elsewhere)."""
     n_rows = cnt.shape[0]
     win = cnt.shape[1] - w0
     block = cnt[:, w0:].copy()
@@ -90,19 +99,25 @@ def spc_rows(
     with np.errstate(invalid="ignore"):
         has_expo = (np.isfinite(ex) & (ex > 0)).all(axis=1)
     is_u = (declared == "u") & has_expo
+    fam = np.full(n_rows, "", dtype=object) if families is None else np.asarray(families, object)
+    in_family = (fam != "") & (n_cov >= 12)
     # Over-dispersion (Laney 2002): Pearson's X2 = sum (x - E x)^2 / E x ~ chi2(n - 1) under
-    # Poisson variation; where p < 0.01 the chart is an individuals (XmR) chart instead.
+    # Poisson variation; where p < 0.01 the chart is an individuals (XmR) chart instead. In a
+    # family of small areas the test's p-value is BH-adjusted across the family first: one
+    # chance outlier among hundreds of stable series is a signal to test, not a reason to
+    # swap exact Poisson limits for the normal limits of an XmR chart (decision 0012).
     with np.errstate(invalid="ignore", divide="ignore"):
         cbar = np.where(covw, block, 0).sum(axis=1) / n_cov
         ubar = np.where(covw, block, 0).sum(axis=1) / np.where(covw, ex, 0).sum(axis=1)
         expected = np.where(is_u[:, None], ubar[:, None] * ex, cbar[:, None])
         x2 = np.nansum((block - expected) ** 2 / expected, axis=1)
-        over = (
-            (declared != "xmr")
-            & (n_cov >= 12)
-            & (cbar > 0)
-            & (sps.chi2.sf(x2, np.maximum(n_cov - 1, 1)) < 0.01)
+        p_over = np.where(
+            (declared != "xmr") & (n_cov >= 12) & (cbar > 0),
+            sps.chi2.sf(x2, np.maximum(n_cov - 1, 1)),
+            np.nan,
         )
+        p_over[in_family] = bh_adjust_grouped(p_over[in_family], fam[in_family])
+        over = p_over < 0.01
         plot = np.where(is_u[:, None], block / ex, block)  # rates per 1,000 for u rows
     kind = np.where((declared == "xmr") | over, "xmr", np.where(is_u, "u", "c"))
     centre = np.full((n_rows, win), np.nan)
@@ -110,8 +125,21 @@ def spc_rows(
     ucl = np.full((n_rows, win), np.nan)
     point = np.zeros((n_rows, win), dtype=int)
     sig_text = np.full(n_rows, "not assessed", dtype=object)
+    p_chart, q_chart, size = (np.full(n_rows, np.nan) for _ in range(3))
+    sel = np.flatnonzero(in_family)
+    if len(sel):
+        vals = np.where((kind[sel] == "xmr")[:, None], plot[sel], block[sel])
+        res = family_spc(vals, kind[sel], fam[sel], exposure=ex[sel], alpha=alpha)
+        centre[sel], lcl[sel], ucl[sel], point[sel] = (
+            res["centre"],
+            res["lcl"],
+            res["ucl"],
+            res["point"],
+        )
+        sig_text[sel] = signal_text(res, point[sel], months_win, "anhoj")
+        p_chart[sel], q_chart[sel], size[sel] = res["p_value"], res["q_value"], res["family_size"]
     for k in ("c", "u", "xmr"):
-        sel = np.flatnonzero((kind == k) & (n_cov >= 12))
+        sel = np.flatnonzero((kind == k) & (n_cov >= 12) & ~in_family)
         if not len(sel):
             continue
         if k == "u":
@@ -121,10 +149,12 @@ def spc_rows(
         centre[sel] = res["centre"][:, None]
         lcl[sel], ucl[sel], point[sel] = res["lcl"], res["ucl"], res["point"]
         sig_text[sel] = signal_text(res, point[sel], months_win, rules)
-    # rate rows back to counts (expected count = rate x residents in thousands)
-    centre[is_u] *= ex[is_u]
-    lcl[is_u] *= ex[is_u]
-    ucl[is_u] *= ex[is_u]
+    # rate rows back to counts (expected count = rate x residents in thousands); the family
+    # path's c- and u-charts are in counts already
+    conv = is_u & ~(in_family & (kind != "xmr"))
+    centre[conv] *= ex[conv]
+    lcl[conv] *= ex[conv]
+    ucl[conv] *= ex[conv]
     u_label = np.where(expo_kind == "by year", "u (population by year)", "u (constant population)")
     chart = np.select(
         [
@@ -151,4 +181,8 @@ def spc_rows(
         "signal": sig_text,
         "chart": chart,
         "n_cov": n_cov,
+        "p_value": p_chart,
+        "q_value": q_chart,
+        "family_size": size,
+        "in_family": in_family,
     }

@@ -1,5 +1,5 @@
 """Statistics for honest crime measures: exact Poisson tests and intervals, rate ratios, FDR,
-Wilson intervals, SPC charts with run rules, seasonal trends, empirical-Bayes smoothing.
+Wilson intervals, SPC charts with run rules (and, for many small areas, exact limits with FDR control), seasonal trends, empirical-Bayes smoothing.
 
 Pure functions (arrays/frames in, arrays/frozen results out), vectorised over areas. Each
 module's docstring cites the method it implements.
@@ -41,6 +41,7 @@ from peelian.analysis.stats._spc import (
     western_electric_rules,
     xmr_limits,
 )
+from peelian.analysis.stats._spc_family import family_spc, runs_pvalues
 from peelian.analysis.stats._trend import (
     TrendResult,
     seasonal_design,
@@ -63,6 +64,7 @@ __all__ = [
     "eb_rates",
     "eb_rates_grouped",
     "exact_poisson_test",
+    "family_spc",
     "fmt_count",
     "fmt_interval",
     "fmt_p",
@@ -71,6 +73,7 @@ __all__ = [
     "narrate_comparison",
     "quasi_poisson_dispersion",
     "rate_ratio_interval",
+    "runs_pvalues",
     "seasonal_design",
     "seasonal_trend",
     "seasonal_trend_batch",

@@ -260,8 +260,9 @@ def _widened(
             z[i] = -special.ndtri_exp(log_p - np.log(2.0))
         p_adj = np.where(ph == 1.0, p, 2 * stats.norm.sf(z / root))
         # tail probability of the widened interval: alpha' = 2 Phi(-z_{1-alpha/2} sqrt(phi))
-        log_tail = special.log_ndtr(-stats.norm.isf((1 - level) / 2) * root)
-        tail = np.exp(log_tail)
+        z_level = stats.norm.isf((1 - level) / 2) * root
+        tail = stats.norm.sf(z_level)
+        log_tail = special.log_ndtr(-z_level)
         pl = np.where(a_arr > 0, stats.beta.ppf(tail, np.maximum(a_arr, 1), b_arr + 1), 0.0)
         pu = np.where(b_arr > 0, stats.beta.isf(tail, a_arr + 1, np.maximum(b_arr, 1)), 1.0)
         for i in np.flatnonzero((tail < _FAR) & ((a_arr + b_arr) > 0) & ~np.isnan(a_arr + b_arr)):
@@ -274,6 +275,6 @@ def _widened(
         "p_value_adjusted": np.where(np.isnan(p), np.nan, np.clip(p_adj, 0.0, 1.0)),
         "ci_low_adjusted": np.where(bad, np.nan, low),
         "ci_high_adjusted": np.where(bad, np.nan, high),
-        "level_adjusted": -np.expm1(np.log(2.0) + log_tail),
+        "level_adjusted": np.where(tail > 0, 1 - 2 * tail, -np.expm1(np.log(2.0) + log_tail)),
     }
     return {k: v.reshape(shape) for k, v in out.items()}
