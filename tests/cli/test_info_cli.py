@@ -14,12 +14,13 @@ FIX = Path(__file__).parents[1] / "fixtures" / "policeuk"
 
 
 def test_info_json_after_ingest(db_url: str) -> None:
+    # info is read-only: no database yet is "not found" (exit 6), and none is created
     empty = runner.invoke(app, ["info", "--db", db_url, "--json"])
-    assert empty.exit_code == 0, empty.output
-    status = json.loads(empty.stdout)
-    assert (status["events"], status["outcomes"], status["stops"], status["months"]) == (
-        0, 0, 0, [],
-    )  # fmt: skip
+    assert empty.exit_code == 6, empty.output
+    error = json.loads(empty.stdout)["error"]
+    assert error["code"] == "not_found" and "make demo" in error["hint"]
+    if db_url.startswith("sqlite"):
+        assert not Path(db_url.split("///", 1)[1]).exists()
     runner.invoke(app, ["ingest", "policeuk", str(FIX / "northumbria"), "--db", db_url])
     runner.invoke(app, ["ingest", "policeuk", str(FIX / "durham"), "--db", db_url])
     result = runner.invoke(app, ["info", "--db", db_url, "--json"])

@@ -27,7 +27,7 @@ from rich.progress import (
 )
 
 from peelian.config import Settings, get_settings
-from peelian.errors import PeelianError, exit_code_for
+from peelian.errors import NotFoundError, PeelianError, exit_code_for
 
 __all__ = [
     "DbOption",
@@ -39,6 +39,7 @@ __all__ = [
     "json_default",
     "print_json",
     "progress",
+    "resolve_database",
     "settings_for",
     "store_for",
 ]
@@ -70,11 +71,66 @@ def settings_for(db: str | None) -> Settings:
     return settings
 
 
-def store_for(db: str | None, *, initialise: bool = True) -> Any:
-    """Open the store named by ``--db`` / ``PEELIAN_DATABASE_URL`` / the default SQLite file."""
-    from peelian.data.store import open_store
+def resolve_database(db: str | None) -> tuple[str, str | None]:
+    """The database URL a command uses, and a note when it is not the one the settings name.
 
-    return open_store(settings_for(db).resolved_database_url, initialise=initialise)
+    With no ``--db``, no ``PEELIAN_DATABASE_URL`` and no ``PEELIAN_DATA_DIR``, and no database
+    yet in the default data directory, a demo database built by ``make demo`` in this checkout
+    (``.peelian-demo/peelian.sqlite``) is used, and the note says so.
+    """
+    from peelian.data.datasets import demo_database
+
+    settings = settings_for(db)
+    url = settings.resolved_database_url
+    chosen = bool(db) or bool({"database_url", "data_dir"} & settings.model_fields_set)
+    default = settings.data_dir / "peelian.sqlite"
+    if not chosen and not default.exists():
+        demo = demo_database()
+        if demo is not None:
+            note = (
+                f"Using the demo database {demo} (there is no database at {default}); set "
+                f"PEELIAN_DATA_DIR={demo.parent} to make it the default, or give --db."
+            )
+            return f"sqlite:///{demo}", note
+    return url, None
+
+
+def _sqlite_path(url: str) -> Path | None:
+    if not url.startswith("sqlite") or "///" not in url:
+        return None
+    path = url.split("///", 1)[1].split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path)
+
+
+def store_for(db: str | None, *, initialise: bool = True, must_exist: bool = False) -> Any:
+    """Open the store named by ``--db`` / ``PEELIAN_DATABASE_URL`` / the default SQLite file
+    (or the demo database, see :func:`resolve_database`; the note goes to stderr).
+
+    ``must_exist``: a read-only command; never create a database, and say there is none
+    (:class:`~peelian.errors.NotFoundError`) instead of reading an empty one.
+    """
+    from peelian.data.store import check_database_url, open_store
+
+    url, note = resolve_database(db)
+    check_database_url(url)
+    if note:
+        err_console.print(note, highlight=False, soft_wrap=True)
+    if not must_exist:
+        return open_store(url, initialise=initialise)
+    hint = (
+        "Nothing is loaded yet: run `make demo` (the demo database), or `peelian ingest "
+        "policeuk <zip>` to start one; or give --db / PEELIAN_DATABASE_URL / PEELIAN_DATA_DIR "
+        "for an existing database."
+    )
+    path = _sqlite_path(url)
+    if path is not None and not path.exists():
+        raise NotFoundError(f"There is no peelian database at {path}.", hint)
+    store = open_store(url, initialise=False)
+    if store.current_revision() is None and store.is_empty():
+        store.dispose()
+        raise NotFoundError(f"The database at {store.url} has no peelian tables.", hint)
+    store.check_schema()
+    return store
 
 
 def json_default(obj: Any) -> Any:

@@ -13,7 +13,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from peelian.cli._common import DbOption, JsonOption, console, handle_errors, print_json, store_for
+from peelian.cli._common import DbOption, JsonOption, console, handle_errors, store_for
+from peelian.cli.ingest import fail_if_nothing_stored, finish_report, ingest_app
 
 __all__ = ["force", "register"]
 
@@ -31,23 +32,50 @@ def force(
             help="Mapping YAML (a path, or a shipped one: synthetic_rms, template_rms).",
         ),
     ],
+    allow_shrink: Annotated[
+        bool,
+        typer.Option(
+            "--allow-shrink",
+            help="Allow a whole-file replacement to remove more than --max-shrink of a table's "
+            "rows (by default it is refused, saying what it would remove).",
+        ),
+    ] = False,
+    max_shrink: Annotated[
+        float,
+        typer.Option(
+            "--max-shrink",
+            min=0.0,
+            max=1.0,
+            help="Fraction of a table's rows a whole-file replacement may remove without "
+            "--allow-shrink.",
+        ),
+    ] = 0.5,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Ingest force records exports (occurrences, persons, involvements, ...) via a mapping.
 
-    Every file is reconciled (read = stored + quarantined); rejected rows are kept in quarantine
-    with their reason. Re-running with the same files changes nothing.
+    Every file is reconciled (read = stored + quarantined); a bad row is quarantined on its own
+    with its reason. Re-running with the same files changes nothing. A replacement that would
+    remove most of a table is refused unless --allow-shrink; an ingest that stores nothing exits
+    non-zero with the reasons.
     """
     from peelian.data.forceimport import ingest_force
 
     store = store_for(db)
     command = "peelian " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    report = ingest_force(store, list(paths), mapping, command=command)
-    if as_json:
-        print_json(report)
+    report = ingest_force(
+        store,
+        list(paths),
+        mapping,
+        command=command,
+        allow_shrink=allow_shrink,
+        max_shrink=max_shrink,
+    )
+    if not finish_report(report, as_json=as_json):
         return
     _print(report)
+    fail_if_nothing_stored(report)
 
 
 def _print(report: dict[str, Any]) -> None:
@@ -77,10 +105,5 @@ def _print(report: dict[str, Any]) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``force`` to ``peelian ingest`` (engineer A's group; a minimal one if it is absent)."""
-    try:
-        from peelian.cli.ingest import ingest_app
-    except ImportError:  # the police.uk ingest CLI is not installed in this build
-        ingest_app = typer.Typer(help="Load data into the store.", no_args_is_help=True)
-        app.add_typer(ingest_app, name="ingest")
+    """Add ``force`` to the ``peelian ingest`` group of :mod:`peelian.cli.ingest`."""
     ingest_app.command("force")(force)

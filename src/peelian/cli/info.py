@@ -24,10 +24,15 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
 
 @handle_errors
 def info(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Show what is loaded: forces, months, rows per kind and category, areas, last batches."""
+    """Show what is loaded: forces, months, rows per kind and category, areas, last batches.
+
+    Read-only: it never creates a database. With none configured it reads the demo database
+    of this checkout (``make demo``) if there is one, and says so; otherwise it says how to
+    load data and exits with the not-found code.
+    """
     from peelian.data.frames import data_status
 
-    status = data_status(store_for(db))
+    status = data_status(store_for(db, must_exist=True))
     if as_json:
         print_json(status)
         return

@@ -20,8 +20,10 @@ from peelian.errors import IngestError, NotFoundError
 
 __all__ = [
     "DEMO_FORCE_CODE",
+    "DEMO_DATA_DIR",
     "DEMO_POLICEUK_ZIP",
     "demo_data_dir",
+    "demo_database",
     "demo_file",
     "demo_manifest",
     "demo_policeuk_zip",
@@ -32,6 +34,8 @@ __all__ = [
 ENV_VAR = "PEELIAN_DEMO_DATA"
 #: The police.uk download bundled as published.
 DEMO_POLICEUK_ZIP = "policeuk/northumbria_2020-05_2022-08.zip"
+#: The data directory ``make demo`` builds its database in (the Makefile's ``DEMO_DIR``).
+DEMO_DATA_DIR = ".peelian-demo"
 #: Northumbria's police force area code (ONS PFA).
 DEMO_FORCE_CODE = "E23000007"
 
@@ -71,6 +75,17 @@ def demo_data_dir() -> Path:
         "The bundled demo data (demo-data/) was not found next to this peelian installation.",
         _HINT,
     )
+
+
+def demo_database() -> Path | None:
+    """The SQLite file ``make demo`` built (``.peelian-demo/peelian.sqlite`` in the current
+    directory or at the root of this source checkout), or ``None`` if there is none."""
+    here = Path(__file__).resolve()
+    for root in (Path.cwd(), here.parents[3]):
+        path = root / DEMO_DATA_DIR / "peelian.sqlite"
+        if path.is_file():
+            return path
+    return None
 
 
 def demo_file(relative: str) -> Path:

@@ -29,9 +29,9 @@ from sqlalchemy.sql import Executable
 
 from peelian.config import normalise_database_url
 from peelian.data.tables import metadata
-from peelian.errors import SchemaOutdatedError, StoreError
+from peelian.errors import ConfigError, SchemaOutdatedError, StoreError
 
-__all__ = ["Store", "open_store", "redact_url"]
+__all__ = ["Store", "check_database_url", "open_store", "redact_url"]
 
 
 def redact_url(url: str) -> str:
@@ -187,13 +187,38 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+_SUPPORTED = (
+    "peelian supports SQLite (sqlite:///path/to/peelian.sqlite; four slashes for an absolute "
+    "path, e.g. sqlite:////srv/peelian/peelian.sqlite) and PostgreSQL "
+    "(postgresql://user@host:5432/peelian)."
+)
+
+
+def check_database_url(url: str) -> None:
+    """Raise :class:`~peelian.errors.ConfigError` when ``url`` is a file path rather than a URL
+    (naming the URL to use instead) or names a database peelian does not support."""
+    if "://" not in url:
+        path = Path(url).expanduser()
+        raise ConfigError(
+            f"{url!r} is a file path, not a database URL.",
+            f"Use --db sqlite:///{path.resolve()} for a SQLite file. {_SUPPORTED}",
+        )
+    scheme = url.split("://", 1)[0].split("+", 1)[0].lower()
+    if scheme not in ("sqlite", "postgresql", "postgres"):
+        raise ConfigError(
+            f"peelian cannot use a {scheme!r} database ({redact_url(url)}).", _SUPPORTED
+        )
+
+
 def open_store(url: str, *, initialise: bool = True) -> Store:
     """Open the store at a SQLAlchemy URL.
 
     ``sqlite:///path`` creates the file (and its folder) if needed; ``postgresql://...`` uses
-    psycopg 3. With ``initialise=True`` (the default) an empty database gets the newest schema and
+    psycopg 3; a file path or another database is a :class:`~peelian.errors.ConfigError` saying
+    what to give instead. With ``initialise=True`` (the default) an empty database gets the newest schema and
     an older one raises :class:`SchemaOutdatedError`; ``peelian db upgrade`` passes ``False``.
     """
+    check_database_url(url)
     url = normalise_database_url(url)
     try:
         if url.startswith("sqlite"):

@@ -127,7 +127,7 @@ def _read_csv(data: bytes, spec: TableSpec) -> _Rows:
     header = first_line_fields(text)
     if not any(header):
         return _rows(pa.table({}))
-    parsed = parse_csv(text, header, keep_text=frozenset(header))
+    parsed = parse_csv(text, header, keep_text=frozenset(header), multiline=True)
     table = parsed.table
     if table.num_columns:  # blanks as empty text, as the mapping expects
         table = pa.table(

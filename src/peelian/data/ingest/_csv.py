@@ -145,7 +145,7 @@ def _mark_lines(data: bytes) -> tuple[bytes, dict[int, QuarantinedRow]]:
 
 
 def _read_arrow(
-    data: bytes, names: list[str], threads: bool
+    data: bytes, names: list[str], threads: bool, multiline: bool
 ) -> tuple[pa.Table, list[tuple[int | None, str]]]:
     bad: list[tuple[int | None, str]] = []
 
@@ -158,7 +158,7 @@ def _read_arrow(
         read_options=pacsv.ReadOptions(
             use_threads=threads, skip_rows=1, column_names=names, block_size=_BLOCK
         ),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=handler),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=multiline),
         convert_options=pacsv.ConvertOptions(
             column_types={n: pa.string() for n in names},
             null_values=[""],
@@ -207,11 +207,13 @@ def _read_python(data: bytes, names: list[str]) -> tuple[pa.Table, list[tuple[in
     return table, bad
 
 
-def _parse(data: bytes, names: list[str]) -> tuple[pa.Table, list[tuple[int | None, str]]]:
+def _parse(
+    data: bytes, names: list[str], multiline: bool
+) -> tuple[pa.Table, list[tuple[int | None, str]]]:
     try:
-        table, bad = _read_arrow(data, names, True)
+        table, bad = _read_arrow(data, names, True, multiline)
         if any(number is None for number, _ in bad):  # numbering needs one thread
-            table, bad = _read_arrow(data, names, False)
+            table, bad = _read_arrow(data, names, False, multiline)
     except pa.ArrowInvalid:  # e.g. a quoted record longer than a parse block
         table, bad = _read_python(data, names)
     return table, bad
@@ -244,7 +246,11 @@ def _nulls(table: pa.Table, keep_text: frozenset[str]) -> pa.Table:
 
 
 def parse_csv(
-    data: bytes, names: list[str], *, keep_text: frozenset[str] = frozenset()
+    data: bytes,
+    names: list[str],
+    *,
+    keep_text: frozenset[str] = frozenset(),
+    multiline: bool = False,
 ) -> ParsedCSV:
     """Parse CSV bytes whose first line is a header, into string columns named ``names``.
 
@@ -253,7 +259,8 @@ def parse_csv(
     last line without its line ending (``truncated_last_line``: police.uk files always end with
     one, so a missing one means the download was cut). Blank fields and the texts in
     :data:`NULL_TOKENS` become ``None``, except that columns in ``keep_text`` keep those texts
-    (so a caller can give a literal ``nan`` its own reason).
+    (so a caller can give a literal ``nan`` its own reason). ``multiline``: quoted fields may
+    hold line breaks (exports with free text); police.uk files never do, so each line is a row.
     """
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
@@ -265,7 +272,7 @@ def parse_csv(
             truncated = data[cut + 1 :]
             data = data[: cut + 1]
     data, marked = _mark_lines(data)
-    table, bad = _parse(data, names)
+    table, bad = _parse(data, names, multiline)
     bad_rows: list[int] = []
     for number, text in bad:
         number = int(number or 0)
@@ -284,6 +291,7 @@ def parse_csv(
     rejected.extend(marked.values())  # (only if the parser accepted a marker; defensive)
     bad_rows.extend(r.row_number for r in marked.values() if r.row_number is not None)
     rows_read = table.num_rows + len(rejected)
+    bad_rows = [r for r in bad_rows if 0 < r <= rows_read]  # (line vs record numbers: defensive)
     if bad_rows:
         keep = np.ones(rows_read + 1, dtype=bool)
         keep[0] = False

@@ -1,13 +1,28 @@
 """What is loaded and where it came from: forces, months, rows per kind and category, areas,
-ingest batches with their reconciliation, and the quarantine with its reasons (issue 2's page)."""
+ingest batches with their reconciliation, and the quarantine with its reasons (issue 2's page).
+
+Who sees what (decision 0010):
+
+- The command that ran an ingest and the server paths of its files are for admins; other roles
+  see the file name (``x.zip!2021-08/...csv`` keeps the archive's name and the member) and no
+  command. Errors and notes shown to them have absolute paths shortened to the file name.
+- Quarantined rows of person-level files (force records and surveys: ``force:*``, ``survey``)
+  are person data: their raw row, and the values quoted in their detail, are shown only to a
+  role :func:`can_see_raw_person_rows` entitles, and every such view is audited (who, which
+  batches and files, how many rows; never the rows). The raw rows of police.uk files (public
+  data) are shown to analysts and admins as before.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from pathlib import PurePath
+from typing import Any, Protocol
 
 import pandas as pd
 from sqlalchemy import func, select
 
+from peelian.data.ingest.batch import redact_secrets
 from peelian.data.tables import analysis_runs, events, ingest_batches, ingest_files, quarantine
 from peelian.errors import NotFoundError
 from peelian.web.context import WebContext
@@ -16,11 +31,72 @@ from peelian.web.services.common import jsonable, page, records
 __all__ = [
     "batch_detail",
     "batches",
+    "can_see_raw_person_rows",
     "data_status",
+    "file_name",
+    "is_person_level",
     "quarantine_page",
     "quarantine_reasons",
     "synthetic_sources",
 ]
+
+
+class _User(Protocol):
+    username: str
+
+    def allows(self, role: str) -> bool: ...
+
+
+def can_see_raw_person_rows(user: _User | None) -> bool:
+    """Whether ``user`` may see the raw quarantined rows of person-level files.
+
+    The one place this is decided: admins for now; switch it to the casework policy (e.g. a
+    ``safeguarding`` role) here and every page and endpoint follows.
+    """
+    return user is not None and user.allows("admin")
+
+
+def is_person_level(kind: str | None) -> bool:
+    """Whether files of this ingest kind hold person-level records (force records, surveys)."""
+    return kind is not None and (kind.startswith("force:") or kind == "survey")
+
+
+_ABSOLUTE = re.compile(
+    r"(?<![\w.:/\\])(?:[A-Za-z]:)?[/\\](?:[^\s'\"/\\!,;]+[/\\])+(?=[^\s'\"/\\]+)"
+)
+
+
+def file_name(path: str | None) -> str | None:
+    """A file's name without its server folders (``/srv/x.zip!2021-08/a.csv`` ->
+    ``x.zip!2021-08/a.csv``)."""
+    if path is None:
+        return None
+    outer, sep, member = str(path).partition("!")
+    return f"{PurePath(outer.replace(chr(92), '/')).name}{sep}{member}"
+
+
+def _public_text(text: Any) -> Any:
+    """Text with absolute paths shortened to their file name and passwords masked."""
+    if not isinstance(text, str):
+        return text
+    return _ABSOLUTE.sub("", redact_secrets(text) or "")
+
+
+def _public_report(report: Any) -> Any:
+    if isinstance(report, dict):
+        out = {}
+        for key, value in report.items():
+            if key == "path":
+                out[key] = file_name(value)
+            elif key == "command":
+                continue
+            else:
+                out[key] = _public_report(value)
+        return out
+    if isinstance(report, list):
+        return [_public_report(v) for v in report]
+    return _public_text(report)
+
 
 _FILE_COLUMNS = [
     "id",
@@ -106,14 +182,18 @@ def synthetic_sources(ctx: WebContext) -> set[str]:
     return {k for k, v in status.get("provenance", {}).items() if v["synthetic"]}
 
 
-def data_status(ctx: WebContext) -> dict[str, Any]:
-    """What is loaded (the data page and ``peelian info``'s content), cached per data version."""
+def data_status(ctx: WebContext, *, admin: bool = False) -> dict[str, Any]:
+    """What is loaded (the data page and ``peelian info``'s content), cached per data version.
+
+    Without ``admin`` the batches carry no command and no server paths."""
     status = dict(ctx.derived("data_status", lambda: _status(ctx)))
-    status["last_batches"] = batches(ctx, limit=5, offset=0)["items"]
+    if not admin:
+        status["batches"] = _public_report(status.get("batches") or [])
+    status["last_batches"] = batches(ctx, limit=5, offset=0, admin=admin)["items"]
     return status
 
 
-def _files_frame(ctx: WebContext, batch_ids: list[int]) -> pd.DataFrame:
+def _files_frame(ctx: WebContext, batch_ids: list[int], *, admin: bool) -> pd.DataFrame:
     if not batch_ids:
         return pd.DataFrame(columns=_FILE_COLUMNS)
     files = ctx.store.read_frame(
@@ -122,11 +202,18 @@ def _files_frame(ctx: WebContext, batch_ids: list[int]) -> pd.DataFrame:
         .order_by(ingest_files.c.id)
     )
     files["reconciles"] = files["rows_read"] == files["rows_stored"] + files["rows_quarantined"]
+    if not admin:
+        files["path"] = files["path"].map(file_name)
     return files
 
 
-def batches(ctx: WebContext, *, limit: int = 20, offset: int = 0) -> dict[str, Any]:
-    """Ingest batches, newest first, each with its files and their reconciliation."""
+def batches(
+    ctx: WebContext, *, limit: int = 20, offset: int = 0, admin: bool = False
+) -> dict[str, Any]:
+    """Ingest batches, newest first, each with its files and their reconciliation.
+
+    The command and the files' server paths only with ``admin`` (others get ``command: null``
+    and file names)."""
     frame = ctx.store.read_frame(
         select(
             ingest_batches.c.id,
@@ -140,8 +227,9 @@ def batches(ctx: WebContext, *, limit: int = 20, offset: int = 0) -> dict[str, A
     )
     result = page(frame, limit, offset)
     ids = [int(b["id"]) for b in result["items"]]
-    files = _files_frame(ctx, ids)
+    files = _files_frame(ctx, ids, admin=admin)
     for item in result["items"]:
+        item["command"] = redact_secrets(item.get("command")) if admin else None
         mine = files[files["batch_id"] == item["id"]]
         item["files"] = records(mine, _FILE_COLUMNS)
         item["rows_read"] = int(mine["rows_read"].sum())
@@ -153,8 +241,9 @@ def batches(ctx: WebContext, *, limit: int = 20, offset: int = 0) -> dict[str, A
     return result
 
 
-def batch_detail(ctx: WebContext, batch_id: int) -> dict[str, Any]:
-    """One batch with all its files and its stored report."""
+def batch_detail(ctx: WebContext, batch_id: int, *, admin: bool = False) -> dict[str, Any]:
+    """One batch with all its files and its stored report (command and server paths only with
+    ``admin``)."""
     with ctx.store.engine.connect() as conn:
         row = (
             conn.execute(select(ingest_batches).where(ingest_batches.c.id == batch_id))
@@ -165,9 +254,15 @@ def batch_detail(ctx: WebContext, batch_id: int) -> dict[str, Any]:
         raise NotFoundError(
             f"There is no ingest batch {batch_id}.", "List batches at /api/batches."
         )
-    files = _files_frame(ctx, [batch_id])
+    files = _files_frame(ctx, [batch_id], admin=admin)
+    detail = records(pd.DataFrame([dict(row)]))[0]
+    if admin:
+        detail["command"] = redact_secrets(detail.get("command"))
+    else:
+        detail["command"] = None
+        detail["report"] = _public_report(detail.get("report"))
     return {
-        **records(pd.DataFrame([dict(row)]))[0],
+        **detail,
         "files": records(files, _FILE_COLUMNS),
         "reconciles": bool(files["reconciles"].all()) if len(files) else True,
     }
@@ -184,6 +279,40 @@ def quarantine_reasons(ctx: WebContext) -> list[dict[str, Any]]:
     return records(frame)
 
 
+def _redact_detail(detail: Any) -> Any:
+    """A person-level row's detail without the values it quotes (``sex: 'X'`` -> ``sex``)."""
+    if not isinstance(detail, str):
+        return detail
+    field = detail.split(":", 1)[0].strip() if ":" in detail else ""
+    hidden = "value hidden: person-level record"
+    return f"{field}: [{hidden}]" if field and " " not in field else f"[{hidden}]"
+
+
+def _audit_person_rows(
+    ctx: WebContext, frame: pd.DataFrame, username: str, *, reason: str | None, purpose: str
+) -> None:
+    from peelian.data.users import audit
+
+    batches = sorted({int(b) for b in frame["batch_id"]})
+    files = sorted({int(f) for f in frame["file_id"]})
+    audit(
+        ctx.store,
+        username,
+        "quarantine_raw_view",
+        target="quarantine",
+        record_kind="quarantine",
+        record_id=",".join(map(str, batches)),
+        detail={
+            "batches": batches,
+            "files": files,
+            "rows": len(frame),
+            "kinds": sorted(set(frame["kind"])),
+            "reason_filter": reason,
+        },
+        purpose=purpose,
+    )
+
+
 def quarantine_page(
     ctx: WebContext,
     *,
@@ -192,8 +321,19 @@ def quarantine_page(
     limit: int = 50,
     offset: int = 0,
     with_raw: bool = False,
+    user: _User | None = None,
+    purpose: str = "data quality review",
 ) -> dict[str, Any]:
-    """Quarantined rows with their reason and detail (the raw row only for ``with_raw``)."""
+    """Quarantined rows with their reason and detail.
+
+    ``with_raw``: the raw rows of public (police.uk) files. Rows of person-level files carry
+    their raw row and full detail only for a ``user`` :func:`can_see_raw_person_rows`
+    entitles, and then the view is audited (who, batches, files, row count; never the rows);
+    for everyone else their raw row is withheld and the values in their detail hidden. File
+    paths are file names unless ``user`` is an admin.
+    """
+    person_raw = can_see_raw_person_rows(user)
+    admin = user is not None and user.allows("admin")
     cols = [
         quarantine.c.id,
         quarantine.c.file_id,
@@ -204,7 +344,7 @@ def quarantine_page(
         quarantine.c.reason,
         quarantine.c.detail,
     ]
-    if with_raw:
+    if with_raw or person_raw:
         cols.append(quarantine.c.raw)
     q = select(*cols).join(ingest_files, ingest_files.c.id == quarantine.c.file_id)
     count_q = (
@@ -223,11 +363,29 @@ def quarantine_page(
     frame = ctx.store.read_frame(q.order_by(quarantine.c.id).limit(limit).offset(offset))
     with ctx.store.engine.connect() as conn:
         total = int(conn.execute(count_q).scalar_one())
+    if "raw" not in frame.columns:
+        frame["raw"] = None  # the same fields for every role
+    person = frame["kind"].map(is_person_level).astype(bool) if len(frame) else pd.Series([])
+    withheld = 0
+    if len(frame):
+        if not person_raw:
+            withheld = int(person.sum())
+            frame.loc[person, "detail"] = frame.loc[person, "detail"].map(_redact_detail)
+        if with_raw or person_raw:
+            if not person_raw:
+                frame["raw"] = frame["raw"].astype(object).where(~person, None)
+            if not with_raw:
+                frame["raw"] = frame["raw"].astype(object).where(person, None)
+        if not admin:
+            frame["path"] = frame["path"].map(file_name)
+        if person_raw and user is not None and person.any():
+            _audit_person_rows(ctx, frame[person], user.username, reason=reason, purpose=purpose)
     return {
         "items": records(frame),
         "total": total,
         "limit": limit,
         "offset": offset,
         "next_offset": offset + limit if offset + limit < total else None,
-        "raw_included": with_raw,
+        "raw_included": bool(with_raw or person_raw),
+        "person_rows_withheld": withheld,
     }
