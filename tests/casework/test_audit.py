@@ -197,3 +197,18 @@ def test_nothing_in_peelian_updates_or_deletes_audit_entries() -> None:
             if bad in src:
                 offenders.append(f"{path.relative_to(root)}: {bad}")
     assert offenders == []
+
+
+def test_parallel_verify_links_the_ranges_in_order(store) -> None:
+    _fill(store, 10)
+    result = verify(store, workers=2)
+    assert (result.ok, result.checked) == (True, 10)
+    ids = sorted(e["id"] for e in search(store))
+    with store.begin() as conn:  # the first entry of the second range goes
+        conn.execute(delete(audit_log).where(audit_log.c.id == ids[5]))
+    result = verify(store, workers=2)
+    assert (result.ok, result.first_broken_id, result.checked) == (False, ids[6], 5)
+    with store.begin() as conn:  # an earlier edit, in the first range, is named first
+        conn.execute(update(audit_log).where(audit_log.c.id == ids[2]).values(action="x"))
+    assert verify(store, workers=2).first_broken_id == ids[2]
+    assert verify(store, workers=1).first_broken_id == ids[2]

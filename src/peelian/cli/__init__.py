@@ -46,6 +46,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "peelian.cli.hotspots",
     "peelian.cli.forecast",
     "peelian.cli.grip",
+    "peelian.cli.casework",
+    "peelian.cli.audit",
 )
 
 

@@ -31,7 +31,10 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
+import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -331,61 +334,132 @@ class VerifyResult:
 
 _VERIFY_SQL = (
     "SELECT id, at, username, action, target, ip, record_kind, record_id, purpose, "
-    "{detail}, prev_hash, hash FROM audit_log {where} ORDER BY id"
+    "{detail}, prev_hash, hash FROM audit_log WHERE id > {lo} AND id <= {hi} ORDER BY id"
 )
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+#: Chains longer than this are verified by several processes, one id range each.
+PARALLEL_FROM = 200_000
 
 
-def verify(store: Store, *, batch: int = 20_000) -> VerifyResult:
+def _scan(raw: Any, dialect: str, lo: int, hi: int, batch: int) -> dict[str, Any]:
+    """Check the entries with ``lo < id <= hi``: each one's hash, and each one's link to the
+    entry before it within the range (the link of the first is checked by the caller)."""
+    sha, encode = hashlib.sha256, _ENCODE
+    out: dict[str, Any] = {"first_id": None, "first_prev": None, "checked": 0, "broken": None}
+    prev: str | None = None
+    last_id: int | None = None
+    checked = 0
+    cur = raw.cursor(name="peelian_audit_verify") if dialect == "postgresql" else raw.cursor()
+    try:
+        detail = "detail::text" if dialect == "postgresql" else "detail"
+        cur.execute(_VERIFY_SQL.format(detail=detail, lo=int(lo), hi=int(hi)))
+        while rows := cur.fetchmany(batch):
+            if prev is None:
+                out["first_id"], out["first_prev"] = int(rows[0][0]), rows[0][10]
+                prev = rows[0][10]
+            for id_, at, user, action, target, ip, kind, rid, purpose, det, ph, h in rows:
+                if ph != prev:
+                    out["broken"] = (
+                        int(id_),
+                        f"its prev_hash does not match the hash of entry {last_id} before it "
+                        "(an entry was removed, inserted or reordered)",
+                    )
+                    break
+                if at.__class__ is not str:
+                    at = at.isoformat(sep=" ", timespec="microseconds")
+                body = encode([at, user, action, target, ip, kind, rid, purpose, ph])
+                data = (body + "\n" + (det if det is not None else "null")).encode("utf-8")
+                if sha(data).hexdigest() != h:
+                    out["broken"] = (
+                        int(id_),
+                        "its content does not match its hash (the entry was edited)",
+                    )
+                    break
+                prev, last_id, checked = h, id_, checked + 1
+            if out["broken"]:
+                break
+    finally:
+        cur.close()
+    out.update(checked=checked, last_id=None if last_id is None else int(last_id), last_hash=prev)
+    return out
+
+
+def _raw_connect(url: str, dialect: str) -> Any:
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if dialect == "postgresql":
+        import psycopg
+
+        return psycopg.connect(u.set(drivername="postgresql").render_as_string(hide_password=False))
+    import sqlite3
+
+    return sqlite3.connect(u.database or ":memory:")
+
+
+def _scan_url(url: str, dialect: str, lo: int, hi: int, batch: int) -> dict[str, Any]:
+    """:func:`_scan` on a connection of its own (run in a worker process)."""
+    raw = _raw_connect(url, dialect)
+    try:
+        return _scan(raw, dialect, lo, hi, batch)
+    finally:
+        raw.close()
+
+
+def _ranges(lo: int, hi: int, parts: int) -> list[tuple[int, int]]:
+    step = max(1, -(-(hi - lo) // parts))
+    return [(a, min(a + step, hi)) for a in range(lo, hi, step)]
+
+
+def verify(store: Store, *, batch: int = 20_000, workers: int | None = None) -> VerifyResult:
     """Walk the whole chain; the first entry whose stored hash is not the hash of its content,
     or whose ``prev_hash`` is not its predecessor's hash, is named. Also checks that the chain
-    ends where ``audit_head`` says it does (entries removed from the end)."""
-    sha = hashlib.sha256
-    dumps = json.dumps
-    prev, checked, last_id = GENESIS, 0, None
+    ends where ``audit_head`` says it does (entries removed from the end).
+
+    Entries appended while it runs are left for the next run (it stops at the head it read
+    first). A chain longer than :data:`PARALLEL_FROM` is checked in ``workers`` id ranges by
+    that many processes (default: up to 2, one per CPU); their ends are then linked in order.
+    """
     with store.engine.connect() as conn:
         head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).first()
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
-        cur = raw.cursor()
-        if store.dialect == "postgresql":
-            cur = raw.cursor(name="peelian_audit_verify")  # server-side: bounded memory
-        try:
-            # entries appended while verifying are left for the next run: stop at the head read
-            where = (
-                "" if head is None or head.last_id is None else f"WHERE id <= {int(head.last_id)}"
+        hi_q = select(func.max(audit_log.c.id))
+        if head is not None and head.last_id is not None:
+            hi_q = hi_q.where(audit_log.c.id <= head.last_id)
+        lo = conn.execute(select(func.min(audit_log.c.id))).scalar()
+        hi = conn.execute(hi_q).scalar()
+        lo = 0 if lo is None else int(lo) - 1
+        hi = lo if hi is None else int(hi)
+        if workers is None:
+            workers = min(2, os.cpu_count() or 1) if hi - lo > PARALLEL_FROM else 1
+        if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            raw = conn.connection.dbapi_connection
+            segments = [_scan(raw, store.dialect, lo, hi, batch)]
+        else:
+            url = store.engine.url.render_as_string(hide_password=False)
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+                futures = [
+                    pool.submit(_scan_url, url, store.dialect, a, b, batch)
+                    for a, b in _ranges(lo, hi, workers)
+                ]
+                segments = [f.result() for f in futures]
+    prev, checked, last_id = GENESIS, 0, None
+    for seg in segments:
+        if seg["first_id"] is None:
+            continue
+        if seg["first_prev"] != prev:
+            return VerifyResult(
+                False,
+                checked,
+                last_id,
+                seg["first_id"],
+                f"its prev_hash does not match the hash of entry {last_id or 'none'} before it "
+                "(an entry was removed, inserted or reordered)",
             )
-            detail = "detail::text" if store.dialect == "postgresql" else "detail"
-            cur.execute(_VERIFY_SQL.format(detail=detail, where=where))
-            while rows := cur.fetchmany(batch):
-                for id_, at, user, action, target, ip, kind, rid, purpose, det, ph, h in rows:
-                    if ph != prev:
-                        return VerifyResult(
-                            False,
-                            checked,
-                            last_id,
-                            int(id_),
-                            f"its prev_hash does not match the hash of entry {last_id or 'none'} "
-                            "before it (an entry was removed, inserted or reordered)",
-                        )
-                    if not isinstance(at, str):
-                        at = at.isoformat(sep=" ", timespec="microseconds")
-                    body = dumps(
-                        [at, user, action, target, ip, kind, rid, purpose, ph],
-                        ensure_ascii=False,
-                        separators=(",", ":"),
-                    )
-                    data = (body + "\n" + (det if det is not None else "null")).encode("utf-8")
-                    if sha(data).hexdigest() != h:
-                        return VerifyResult(
-                            False,
-                            checked,
-                            last_id,
-                            int(id_),
-                            "its content does not match its hash (the entry was edited)",
-                        )
-                    prev, last_id, checked = h, int(id_), checked + 1
-        finally:
-            cur.close()
+        if seg["broken"]:
+            broken_id, reason = seg["broken"]
+            return VerifyResult(False, checked + seg["checked"], seg["last_id"], broken_id, reason)
+        prev, last_id, checked = seg["last_hash"], seg["last_id"], checked + seg["checked"]
     head_id = head.last_id if head is not None else None
     head_hash = head.last_hash if head is not None else GENESIS
     if head_id != last_id or head_hash != prev:
