@@ -22,11 +22,14 @@ import pandas as pd
 import yaml
 
 from peelian import __version__
+from peelian.analysis.disclosure import DEFAULT_THRESHOLD, suppress_small_counts
+from peelian.analysis.measures import verdict_evidence
 from peelian.data.frames import is_synthetic_source, synthetic_sources
 from peelian.data.results import ResultRun, latest_result
 from peelian.data.store import Store
 from peelian.errors import ParameterError, SchemaError
 from peelian.reports._charts import spc_chart_svg
+from peelian.schemas.formatting import jinja_filters
 
 __all__ = [
     "DEFAULT_ACTIONS",
@@ -69,9 +72,26 @@ METHOD_NOTES: list[tuple[str, str]] = [
     (
         "Many areas at once",
         "Below force level, p-values are adjusted for the number of areas compared with the "
-        "Benjamini & Hochberg (1995) false discovery rate; only adjusted results below 0.05 are "
-        "called significant. Small-area rates are shrunk towards the force rate by empirical "
-        "Bayes (Marshall 1991).",
+        "Benjamini & Hochberg (1995) false discovery rate; the family is one measure across all "
+        "the areas of one level (the six community safety partnerships in this report's tables); "
+        "only adjusted results below 0.05 are called significant. The rate-ratio interval shown "
+        "beside such a result is at the false-coverage-rate level of Benjamini & Yekutieli (2005), "
+        "1 - Rq/m for R significant results among m areas, so it excludes 1 exactly when the "
+        "result is called significant. Small-area rates are shrunk towards the force rate by "
+        "empirical Bayes (Marshall 1991).",
+    ),
+    (
+        "The figures beside each assessment",
+        "Every table and sentence shows the interval and p-value its assessment used: the exact "
+        "Poisson test where no over-dispersion was found, the quasi-Poisson (dispersion-widened) "
+        "test where it was, with the dispersion, and the FDR-adjusted p-value below force level.",
+    ),
+    (
+        "Small numbers",
+        "Counts from 1 to 4 derived from force records (person-level data) are not shown below "
+        "force level, nor anything they could be worked out from, as official statistics do "
+        "(GSS 2014, Statistical disclosure control for tables produced from administrative "
+        "data); they read '<5'. police.uk counts are public already and are shown in full.",
     ),
     (
         "Statistical process control",
@@ -166,8 +186,14 @@ def build_ncpm_context(
     period_end: str | None = None,
     actions_path: str | Path | None = None,
     run: ResultRun | None = None,
+    small_count_threshold: int | None = DEFAULT_THRESHOLD,
 ) -> dict[str, Any]:
-    """Everything the report template needs, from the newest measures run and the actions."""
+    """Everything the report template needs, from the newest measures run and the actions.
+
+    Each row carries the interval and p-value its verdict used (``verdict_*``, see
+    :func:`peelian.analysis.measures.verdict_evidence`). The report is for publication, so
+    person-derived counts from 1 to ``small_count_threshold - 1`` below force level are
+    suppressed (:func:`peelian.analysis.disclosure.suppress_small_counts`); None shows them."""
     actions = load_actions(actions_path)
     run = run or latest_result(store, "measures", "all")
     values = run.frames.get("values", pd.DataFrame())
@@ -187,6 +213,11 @@ def build_ncpm_context(
             f"{period_end} --save`, or pass --period-end {periods[-1]}.",
         )
     values = values[values["period_end"].astype(str) == period_end]
+    fdr = run.summary.get("fdr", 0.05) if isinstance(run.summary, dict) else 0.05
+    values = verdict_evidence(values, fdr=float(fdr))
+    if small_count_threshold is not None:
+        groups = values["measure"].astype(str) + "|" + values["area_level"].astype(str)
+        values = suppress_small_counts(values, small_count_threshold, groups=groups)
     ncpm_of = _catalogue_ncpm()
     force_rows = values[values["area_level"] == "force"]
     sections = []
@@ -241,6 +272,7 @@ def build_ncpm_context(
         "citations": citations if isinstance(citations, list) else [],
         "attribution": ATTRIBUTION,
         "synthetic": any_synthetic,
+        "small_count_threshold": small_count_threshold,
         "run": {
             "id": run.id,
             "created_at": run.created_at.isoformat(timespec="minutes"),
@@ -260,6 +292,7 @@ def render_html(context: dict[str, Any]) -> str:
         loader=FileSystemLoader(str(resources.files("peelian.reports") / "templates")),
         autoescape=select_autoescape(["html"]),
     )
+    env.filters.update(jinja_filters())
     return env.get_template("ncpm.html").render(**context)
 
 

@@ -63,11 +63,18 @@ def fdr_families(values: pd.DataFrame) -> pd.Series:
     return values["measure"].astype(str) + "|" + values["area_level"].astype(str)
 
 
+def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A column as floats (NaN where missing or not numeric; all NaN if absent)."""
+    if name not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float).copy()
+
+
 def _method(values: pd.DataFrame) -> np.ndarray:
     test = values.get("test_used", pd.Series("", index=values.index)).astype(object)
-    phi = pd.to_numeric(values.get("dispersion"), errors="coerce")
+    phi = _col(values, "dispersion")
     out = []
-    for t, d in zip(test.fillna("").astype(str), phi.to_numpy(dtype=float), strict=True):
+    for t, d in zip(test.fillna("").astype(str), phi, strict=True):
         if "fisher" in t.lower():
             out.append("Fisher's exact test")
         elif "widened" in t or "quasi" in t.lower():
@@ -85,7 +92,7 @@ def verdict_evidence(values: pd.DataFrame, *, fdr: float = 0.05) -> pd.DataFrame
     out = values.copy()
     n = len(out)
     fam_key = fdr_families(out)
-    p_dec = pd.to_numeric(out.get("p_adjusted"), errors="coerce").to_numpy(dtype=float)
+    p_dec = _col(out, "p_adjusted")
     has_p = ~np.isnan(p_dec)
     fam = pd.Series(fam_key.to_numpy(), index=out.index)
     m = fam.where(has_p).groupby(fam).transform(lambda s: s.notna().sum()).to_numpy(dtype=float)
@@ -95,8 +102,7 @@ def verdict_evidence(values: pd.DataFrame, *, fdr: float = 0.05) -> pd.DataFrame
     with np.errstate(invalid="ignore", divide="ignore"):
         alpha = np.where(m > 0, np.maximum(r, 1.0) * fdr / np.maximum(m, 1.0), fdr)
     level = np.where(has_p, 1.0 - alpha, np.nan)
-    lo = pd.to_numeric(out.get("ci_low_adjusted"), errors="coerce").to_numpy(dtype=float).copy()
-    hi = pd.to_numeric(out.get("ci_high_adjusted"), errors="coerce").to_numpy(dtype=float).copy()
+    lo, hi = _col(out, "ci_low_adjusted"), _col(out, "ci_high_adjusted")
     method = _method(out)
     poisson = has_p & np.array(["Poisson" in x for x in method], dtype=bool)
     wider = poisson & (np.abs(level - 0.95) > 1e-12) & (m > 1)
@@ -132,11 +138,11 @@ def _interval_at(rows: pd.DataFrame, level: np.ndarray) -> tuple[np.ndarray, np.
     """The widened rate-ratio interval of ``rows`` at ``level`` (per row), with the exposures
     the engine used: 12 months for the current window, and the comparison window's length
     recovered from the stored rate ratio (``RR = (a / 12) / (b / t_b)``)."""
-    a = np.round(pd.to_numeric(rows["current"], errors="coerce").to_numpy(dtype=float))
-    b = np.round(pd.to_numeric(rows["comparison"], errors="coerce").to_numpy(dtype=float))
-    rr = pd.to_numeric(rows["rate_ratio"], errors="coerce").to_numpy(dtype=float)
-    phi = pd.to_numeric(rows.get("dispersion"), errors="coerce").to_numpy(dtype=float)
-    widened = np.array(["quasi" in str(t) or "widened" in str(t) for t in rows["test_used"]])
+    a, b = np.round(_col(rows, "current")), np.round(_col(rows, "comparison"))
+    rr, phi = _col(rows, "rate_ratio"), _col(rows, "dispersion")
+    widened = np.array(
+        ["quasi" in str(t) or "widened" in str(t) for t in rows.get("test_used", [""] * len(rows))]
+    )
     phi = np.where(widened & ~np.isnan(phi), phi, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         tb = np.where((a > 0) & (b > 0) & np.isfinite(rr), rr * b * 12.0 / a, 12.0)
