@@ -30,6 +30,7 @@ from peelian import __version__
 from peelian.config import Settings
 from peelian.data.store import Store, open_store
 from peelian.errors import NotFoundError
+from peelian.web._robust import RobustMiddleware
 from peelian.web.auth import CSRF_COOKIE, SESSION_MAX_AGE, SessionState
 from peelian.web.context import WebContext
 from peelian.web.errors import install_error_handlers
@@ -222,6 +223,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.state.templates = templates
     install_error_handlers(app)
+    app.add_middleware(RobustMiddleware)  # inside the headers: 500s keep the connection
 
     docs_html = _docs_html()
     docs_csp = _csp(settings, script_src="'self' " + _inline_script_hashes(docs_html))

@@ -3,7 +3,9 @@
 Heavy work runs as jobs and persists results (STYLE practice 20); the web app only reads them.
 Parsed result frames are cached per run id (a run never changes once saved), and derived frames
 (event aggregates, area boundaries as GeoJSON) per *data version* - the newest ingest batch and
-analysis run ids - which is re-checked at most every ``VERSION_TTL`` seconds.
+analysis run ids - which is re-checked at most every ``VERSION_TTL`` seconds. Every cache here is
+bounded: runs and derived values by count (least recently used evicted), response bodies by count
+and bytes (:class:`~peelian.web.api._cache.ResponseCache`, keyed on validated parameters).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from peelian.data.results import ResultRun, load_result
 from peelian.data.store import Store
 from peelian.data.tables import analysis_runs, areas, ingest_batches, users
 from peelian.errors import NotFoundError
+from peelian.web.api._cache import ResponseCache
 
 __all__ = ["VERSION_TTL", "WebContext"]
 
@@ -36,13 +39,14 @@ class WebContext:
     settings: Settings
     store: Store
     max_cached_runs: int = 32
+    max_derived: int = 256
     _runs: OrderedDict[int, ResultRun] = field(default_factory=OrderedDict)
-    _derived: dict[Hashable, tuple[Any, Any]] = field(default_factory=dict)
+    _derived: OrderedDict[Hashable, tuple[Any, Any]] = field(default_factory=OrderedDict)
     _latest: dict[tuple[str, str | None], tuple[float, int | None]] = field(default_factory=dict)
     _version: tuple[float, tuple[Any, ...]] = (0.0, ())
     _users: dict[str, tuple[float, Any]] = field(default_factory=dict)
-    _responses: OrderedDict[Hashable, tuple[Any, Any]] = field(default_factory=OrderedDict)
-    max_cached_responses: int = 512
+    #: The one cache of response bodies (API and page data), bounded by entries and bytes.
+    responses: ResponseCache = field(default_factory=ResponseCache)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     # -- data version -----------------------------------------------------------------------
@@ -62,10 +66,12 @@ class WebContext:
         return version
 
     def derived(self, key: Hashable, build: Callable[[], Any]) -> Any:
-        """A value computed by ``build()`` once per data version (e.g. event aggregates)."""
+        """A value computed by ``build()`` once per data version (e.g. event aggregates); at
+        most ``max_derived`` values are kept (least recently used evicted)."""
         version = self.data_version()
         hit = self._derived.get(key)
         if hit is not None and hit[0] == version:
+            self._touch(key)
             return hit[1]
         with self._lock:
             hit = self._derived.get(key)
@@ -73,26 +79,24 @@ class WebContext:
                 return hit[1]
             value = build()
             self._derived[key] = (version, value)
+            self._derived.move_to_end(key)
+            while len(self._derived) > self.max_derived:
+                self._derived.popitem(last=False)
             return value
 
+    def _touch(self, key: Hashable) -> None:
+        with self._lock:
+            if key in self._derived:
+                self._derived.move_to_end(key)
+
     def cached_response(self, key: Hashable, version: Any = None) -> Any:
-        """A cached response body for ``key`` if it was built for the current data version."""
-        version = self.data_version() if version is None else version
-        hit = self._responses.get(key)
-        if hit is not None and hit[0] == version:
-            with self._lock:
-                if key in self._responses:
-                    self._responses.move_to_end(key)
-            return hit[1]
-        return None
+        """A cached response body (or page data) for ``key`` built for the current data
+        version, from the one bounded :attr:`responses` cache."""
+        return self.responses.get(key, self.data_version() if version is None else version)
 
     def store_response(self, key: Hashable, version: Any, body: Any) -> None:
-        """Keep a response body (least recently used evicted beyond the limit)."""
-        with self._lock:
-            self._responses[key] = (version, body)
-            self._responses.move_to_end(key)
-            while len(self._responses) > self.max_cached_responses:
-                self._responses.popitem(last=False)
+        """Keep a response body or page data in :attr:`responses` (bounded, LRU)."""
+        self.responses.put(key, version, body)
 
     def warm(self) -> None:
         """Build the expensive caches (event aggregates, status, boundaries) ahead of users."""

@@ -8,13 +8,16 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from peelian.web.api import _schemas as S
 from peelian.web.api._cache import cached_json
+from peelian.web.api._params import EventsBy, EventsLevel, Limit, MapLevel, MapMetric, Month, Offset
 from peelian.web.auth import require
 from peelian.web.services import events
-from peelian.web.services.common import MAX_LIMIT
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["events"], dependencies=[Depends(require("viewer"))])
+Category = Annotated[
+    str | None, Query(max_length=100, description="police.uk category, e.g. Burglary")
+]
 
 
 @router.get(
@@ -24,30 +27,34 @@ router = APIRouter(prefix="/api", tags=["events"], dependencies=[Depends(require
 )
 async def get_counts(
     request: Request,
-    by: Annotated[str, Query(description="month, category or area")] = "month",
-    level: Annotated[str, Query(description="For by=area: lsoa21, ward, csp, force")] = "csp",
-    month_from: Annotated[str | None, Query(description="YYYY-MM")] = None,
-    month_to: Annotated[str | None, Query(description="YYYY-MM")] = None,
-    category: Annotated[str | None, Query(description="police.uk category slug")] = None,
-    area: Annotated[str | None, Query(description="Only events in this area code")] = None,
-    force: Annotated[str | None, Query(description="Force slug, e.g. northumbria")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    by: Annotated[EventsBy, Query(description="Group by month, category or area")] = "month",
+    level: Annotated[EventsLevel, Query(description="For by=area: the area level")] = "csp",
+    month_from: Month = None,
+    month_to: Month = None,
+    category: Category = None,
+    area: Annotated[
+        str | None, Query(max_length=16, description="Only events in this area code")
+    ] = None,
+    force: Annotated[
+        str | None,
+        Query(pattern=r"^[a-z0-9-]{1,60}$", description="Force slug, e.g. northumbria"),
+    ] = None,
+    limit: Limit = 1000,
+    offset: Offset = 0,
 ) -> Response:
+    params = {
+        "by": by,
+        "level": level,
+        "month_from": month_from,
+        "month_to": month_to,
+        "category": category,
+        "area": area,
+        "force": force,
+        "limit": limit,
+        "offset": offset,
+    }
     return await cached_json(
-        request,
-        lambda: events.counts(
-            request.app.state.ctx,
-            by=by,
-            level=level,
-            month_from=month_from,
-            month_to=month_to,
-            category=category,
-            area=area,
-            force=force,
-            limit=limit,
-            offset=offset,
-        ),
+        request, lambda: events.counts(request.app.state.ctx, **params), params
     )
 
 
@@ -58,23 +65,24 @@ async def get_counts(
 )
 async def get_map_values(
     request: Request,
-    level: Annotated[str, Query(description="lsoa21 or ward (or csp)")] = "ward",
+    level: Annotated[MapLevel, Query(description="The area level")] = "ward",
     metric: Annotated[
-        str, Query(description="count, rate (per 1,000 residents) or harm")
+        MapMetric, Query(description="count, rate (per 1,000 residents) or harm")
     ] = "count",
-    month_from: Annotated[str | None, Query(description="YYYY-MM")] = None,
-    month_to: Annotated[str | None, Query(description="YYYY-MM")] = None,
-    category: Annotated[str | None, Query()] = None,
+    month_from: Month = None,
+    month_to: Month = None,
+    category: Category = None,
 ) -> Response:
+    params = {
+        "level": level,
+        "metric": metric,
+        "month_from": month_from,
+        "month_to": month_to,
+        "category": category,
+    }
+
     def build() -> dict[str, Any]:
-        values = events.area_values(
-            request.app.state.ctx,
-            level=level,
-            metric=metric,
-            month_from=month_from,
-            month_to=month_to,
-            category=category,
-        )
+        values = events.area_values(request.app.state.ctx, **params)  # type: ignore[arg-type]
         return {"level": level, "metric": metric, "items": values}
 
-    return await cached_json(request, build)
+    return await cached_json(request, build, params)

@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from peelian.errors import ParameterError
 from peelian.web.api import _schemas as S
+from peelian.web.api._params import MONTH_PATTERN, ReportFormat
 from peelian.web.auth import require
-from peelian.web.services.common import check_month
 
 __all__ = ["router"]
 
@@ -35,16 +34,15 @@ router = APIRouter(prefix="/api", tags=["reports"])
 )
 def get_ncpm(
     request: Request,
-    period_end: Annotated[str | None, Query(description="YYYY-MM; default the latest")] = None,
-    format: Annotated[str, Query(description="pdf or html")] = "pdf",
+    period_end: Annotated[
+        str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM; default the latest")
+    ] = None,
+    format: Annotated[ReportFormat, Query(description="pdf or html")] = "pdf",
 ) -> Response:
     from peelian.data.users import audit
     from peelian.reports import build_ncpm_report
 
-    if format not in ("pdf", "html"):
-        raise ParameterError(f"The 'format' parameter must be pdf or html. Got {format!r}.")
     ctx = request.app.state.ctx
-    period_end = check_month(period_end, "period_end")
     report = build_ncpm_report(ctx.store, period_end=period_end, fmt=format)
     filename = f"national-crime-measures-{report.period_end}.{format}"
     audit(ctx.store, request.state.user.username, "report.download", target=filename)

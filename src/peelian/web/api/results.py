@@ -7,66 +7,71 @@ Exports (CSV, GeoJSON) need the analyst role.
 from __future__ import annotations
 
 import io
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from peelian.errors import ParameterError
 from peelian.web.api import _schemas as S
 from peelian.web.api._cache import cached_json
+from peelian.web.api._params import (
+    MAX_MAP_CELLS,
+    CrimeSet,
+    EmergingPattern,
+    ExportFormat,
+    ForecastFlag,
+    GistarClass,
+    HotspotKind,
+    Limit,
+    Offset,
+)
 from peelian.web.auth import require
 from peelian.web.services import results
-from peelian.web.services.common import MAX_LIMIT
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", dependencies=[Depends(require("viewer"))])
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Offset = Annotated[int, Query(ge=0)]
 Classification = Annotated[
-    str | None,
-    Query(description="gistar: hot/cold/none; emerging: a pattern; forecast: true/false"),
+    GistarClass | EmergingPattern | ForecastFlag | None,
+    Query(
+        description="gistar: hot, cold or none; emerging: an emerging hot spot pattern; "
+        "forecast: true (flagged) or false"
+    ),
 ]
 
 
-# Declared before /hotspots/{kind}, which would otherwise take "concentration" as a kind.
+# Declared before /hotspots/{kind}; "concentration" is not a kind (``kind`` is an enum of
+# gistar, emerging, kde and forecast), so the schema and the routing agree.
 @router.get(
     "/hotspots/concentration",
     tags=["hotspots"],
     summary="Crime concentration: shares of crime and harm in the top cells, Gini, Lorenz curve",
     responses=S.responses(S.Concentration, 404, 422),
 )
-async def get_concentration(
-    request: Request,
-    name: Annotated[str | None, Query(description="Crime-set slug")] = None,
-) -> Response:
-    return await cached_json(request, lambda: results.concentration(request.app.state.ctx, name))
+async def get_concentration(request: Request, name: CrimeSet = None) -> Response:
+    return await cached_json(
+        request, lambda: results.concentration(request.app.state.ctx, name), {"name": name}
+    )
 
 
 @router.get(
     "/hotspots/{kind}",
     tags=["hotspots"],
-    summary="Cells of a gistar/emerging/kde run",
+    summary="Cells of a gistar/emerging/kde run (or the forecast)",
     responses=S.responses(S.HotspotCellsPage, 404, 422),
 )
 async def get_cells(
     request: Request,
-    kind: str,
-    name: Annotated[str | None, Query(description="Crime-set slug")] = None,
+    kind: HotspotKind,
+    name: CrimeSet = None,
     classification: Classification = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Response:
+    params = {"classification": classification, "limit": limit, "offset": offset}
     return await cached_json(
         request,
-        lambda: results.hotspot_cells(
-            request.app.state.ctx,
-            kind,
-            name,
-            classification=classification,
-            limit=limit,
-            offset=offset,
-        ),
+        lambda: results.hotspot_cells(request.app.state.ctx, kind, name, **params),
+        {"kind": kind, "name": name, **params},
     )
 
 
@@ -78,17 +83,29 @@ async def get_cells(
 )
 async def get_cells_geojson(
     request: Request,
-    kind: str,
-    name: str | None = None,
+    kind: HotspotKind,
+    name: CrimeSet = None,
     classification: Classification = None,
-    max_cells: Annotated[int, Query(ge=1, le=20000)] = 5000,
+    max_cells: Annotated[
+        int, Query(ge=1, le=MAX_MAP_CELLS, description="At most this many cells")
+    ] = 5000,
 ) -> Response:
-    return await cached_json(
-        request,
-        lambda: results.cells_geojson(
-            request.app.state.ctx, kind, name, classification=classification, max_cells=max_cells
-        ),
-    )
+    def build() -> dict[str, Any]:
+        # One derived GeoJSON per run and class (at the largest map size), cut to max_cells
+        # here: max_cells never multiplies what the server keeps.
+        full = results.cells_geojson(
+            request.app.state.ctx,
+            kind,
+            name,
+            classification=classification,
+            max_cells=MAX_MAP_CELLS,
+        )
+        features = full["features"]
+        truncated = bool(full.get("truncated")) or len(features) > max_cells
+        return {**full, "features": features[:max_cells], "truncated": truncated}
+
+    params = {"kind": kind, "name": name, "classification": classification}
+    return await cached_json(request, build, {**params, "max_cells": max_cells})
 
 
 @router.get(
@@ -106,10 +123,10 @@ async def get_cells_geojson(
         json_route=False,
     ),
 )
-def export_cells(request: Request, kind: str, fmt: str, name: str | None = None) -> Response:
+def export_cells(
+    request: Request, kind: HotspotKind, fmt: ExportFormat, name: CrimeSet = None
+) -> Response:
     ctx = request.app.state.ctx
-    if fmt not in ("csv", "geojson"):
-        raise ParameterError(f"The export format must be csv or geojson. Got {fmt!r}.")
     from peelian.data.users import audit
 
     data = results.hotspot_cells(ctx, kind, name, limit=1, offset=0)
@@ -137,21 +154,24 @@ def export_cells(request: Request, kind: str, fmt: str, name: str | None = None)
 )
 async def get_forecast(
     request: Request,
-    name: str | None = None,
-    flagged: Annotated[str | None, Query(description="true or false")] = None,
+    name: CrimeSet = None,
+    flagged: Annotated[bool | None, Query(description="Only flagged (or unflagged) cells")] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Response:
+    params = {"name": name, "flagged": flagged, "limit": limit, "offset": offset}
+    classification = None if flagged is None else str(flagged).lower()
     return await cached_json(
         request,
         lambda: results.hotspot_cells(
             request.app.state.ctx,
             "forecast",
             name,
-            classification=flagged,
+            classification=classification,
             limit=limit,
             offset=offset,
         ),
+        params,
     )
 
 
@@ -161,8 +181,10 @@ async def get_forecast(
     summary="Backtest scores per model and month",
     responses=S.responses(S.Backtest, 404, 422),
 )
-async def get_backtest(request: Request, name: str | None = None) -> Response:
-    return await cached_json(request, lambda: results.backtest(request.app.state.ctx, name))
+async def get_backtest(request: Request, name: CrimeSet = None) -> Response:
+    return await cached_json(
+        request, lambda: results.backtest(request.app.state.ctx, name), {"name": name}
+    )
 
 
 @router.get(
@@ -172,4 +194,4 @@ async def get_backtest(request: Request, name: str | None = None) -> Response:
     responses=S.responses(S.GripPlan, 404),
 )
 async def get_grip(request: Request) -> Response:
-    return await cached_json(request, lambda: results.grip_plan(request.app.state.ctx))
+    return await cached_json(request, lambda: results.grip_plan(request.app.state.ctx), {})

@@ -49,6 +49,7 @@ def add_page(
     cache: bool = True,
     csv: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None,
     csv_columns: tuple[str, ...] | None = None,
+    query: dict[str, Any] | None = None,
 ) -> None:
     """Register ``path`` (HTML) and ``path.json`` (the same data as JSON) on ``router``, and
     ``path.csv`` when ``csv`` picks the page's table rows from its data.
@@ -56,12 +57,18 @@ def add_page(
     ``build(request, user, **path_params)`` returns the page's data. With ``cache`` the data is
     built once per data version, query and role (pages only read persisted results), so the
     CSV holds exactly what the page shows to this user (suppressed small counts included).
+
+    ``query`` declares the query parameters ``build`` reads (name -> annotation, e.g. a
+    ``Literal``): FastAPI validates them, the OpenAPI schema lists them (with the path's own
+    parameters), and the cache keys on them only - never on the raw query string.
     """
     dep = require(role)
+    query = query or {}
 
     async def data_for(request: Request, user: SessionUser) -> dict[str, Any]:
         ctx = request.app.state.ctx
-        key = ("page", request.url.path.removesuffix(".json"), request.url.query, user.role)
+        sent = tuple((k, request.query_params.get(k)) for k in sorted(query))
+        key = ("page", path, tuple(sorted(request.path_params.items())), sent, user.role)
         version = ctx.data_version() if cache else None
         data = ctx.cached_response(key, version) if cache else None
         if data is None:
@@ -71,6 +78,7 @@ def add_page(
                 ctx.store_response(key, version, data)
         return data  # type: ignore[no-any-return]
 
+    @_declaring(path, query, dep)
     async def html(request: Request, user: SessionUser = Depends(dep)) -> Response:
         data = await data_for(request, user)
         install_filters(request.app.state.templates.env)
@@ -84,9 +92,11 @@ def add_page(
         }
         return request.app.state.templates.TemplateResponse(request, template, context)
 
+    @_declaring(path, query, dep)
     async def as_json(request: Request, user: SessionUser = Depends(dep)) -> Response:
         return JSONResponse(await data_for(request, user))
 
+    @_declaring(path, query, dep)
     async def as_csv(request: Request, user: SessionUser = Depends(dep)) -> Response:
         rows = csv(await data_for(request, user)) if csv else []
         return Response(
@@ -134,6 +144,38 @@ def rows_to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...] | None = No
             out.append("" if v is None else v)
         writer.writerow(out)
     return buf.getvalue()
+
+
+def _declaring(
+    path: str, query: dict[str, Any], dep: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a page endpoint ``(request, user)`` a signature that declares the path's parameters
+    and the page's ``query`` parameters, so FastAPI validates and documents them."""
+    import inspect
+    import re
+    from typing import Annotated
+
+    from fastapi import Path
+
+    kw = inspect.Parameter.KEYWORD_ONLY
+    params = [
+        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+        inspect.Parameter("user", kw, default=Depends(dep), annotation=SessionUser),
+    ]
+    for name in re.findall(r"{(\w+)}", path):
+        params.append(inspect.Parameter(name, kw, annotation=Annotated[str, Path(max_length=64)]))
+    for name, annotation in query.items():
+        params.append(inspect.Parameter(name, kw, default=None, annotation=annotation))
+
+    def wrap(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        async def declared(request: Request, user: SessionUser, **_: Any) -> Response:
+            return await endpoint(request, user)  # type: ignore[no-any-return]
+
+        declared.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        declared.__name__ = endpoint.__name__
+        return declared
+
+    return wrap
 
 
 def _json_url(request: Request) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from peelian.web.api._params import CrimeSet
 from peelian.web.auth import SessionUser
 from peelian.web.context import command_for
 from peelian.web.pages._helpers import add_page, attempt
@@ -85,5 +86,14 @@ def forecasts_page(request: Request, user: SessionUser) -> dict[str, Any]:
     }
 
 
-add_page(router, "/hotspots", "hotspots.html", hotspots_page, title="Hotspots")
-add_page(router, "/forecasts", "forecasts.html", forecasts_page, title="Forecasts")
+add_page(
+    router, "/hotspots", "hotspots.html", hotspots_page, title="Hotspots", query={"name": CrimeSet}
+)
+add_page(
+    router,
+    "/forecasts",
+    "forecasts.html",
+    forecasts_page,
+    title="Forecasts",
+    query={"name": CrimeSet},
+)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from peelian.data.frames import is_synthetic_source
 from peelian.errors import NotFoundError, ParameterError
+from peelian.web.api._params import MapLevel, MapMetric, Month
 from peelian.web.auth import SessionUser
 from peelian.web.context import command_for
 from peelian.web.pages._helpers import add_page, attempt
@@ -190,10 +191,24 @@ MEASURE_CSV = (
 )  # fmt: skip
 CHANGES_CSV = (*MEASURE_CSV, "list_ci_low", "list_ci_high", "list_level", "list_p")
 
+#: The query parameters each page reads (validated, documented, and the only ones its cache
+#: keys on).
+MEASURES_QUERY: dict[str, Any] = {
+    "area": Annotated[str | None, Query(max_length=16, description="ONS area code")],
+    "measure": Annotated[str | None, Query(max_length=80, description="Measure id")],
+}
+MAP_QUERY: dict[str, Any] = {
+    "level": Annotated[MapLevel | None, Query(description="Area level (default ward)")],
+    "metric": Annotated[MapMetric | None, Query(description="count, rate or harm")],
+    "month_from": Month,
+    "month_to": Month,
+    "category": Annotated[str | None, Query(max_length=100, description="police.uk category")],
+}
+
 add_page(router, "/", "overview.html", overview, title="Overview",
          csv=lambda d: d["changes"], csv_columns=CHANGES_CSV)  # fmt: skip
 add_page(router, "/measures", "measures.html", measures_page, title="Measures",
          csv=lambda d: [*d.get("measures", []), *d.get("children", [])],
-         csv_columns=MEASURE_CSV)  # fmt: skip
-add_page(router, "/map", "map.html", map_page, title="Map")
+         csv_columns=MEASURE_CSV, query=MEASURES_QUERY)  # fmt: skip
+add_page(router, "/map", "map.html", map_page, title="Map", query=MAP_QUERY)
 add_page(router, "/areas/{code}", "area.html", area_page, title="Area profile")
