@@ -60,3 +60,48 @@ def test_info_counts_areas_and_runs(tmp_path: Path) -> None:
     assert status["areas"] == {"lsoa11": 916, "lsoa21": 927, "ward": 177, "csp": 6, "force": 1}
     assert status["lsoa_lookup"] > 0
     assert [(r["kind"], r["name"]) for r in status["analysis_runs"]] == [("measures", "all")]
+
+
+def _fresh_settings(monkeypatch, cwd: Path) -> None:
+    from peelian.config import get_settings
+
+    monkeypatch.chdir(cwd)
+    for var in ("PEELIAN_DATA_DIR", "PEELIAN_DATABASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    get_settings.cache_clear()
+
+
+def test_info_never_creates_a_store(monkeypatch, tmp_path: Path) -> None:
+    from peelian.config import get_settings
+
+    _fresh_settings(monkeypatch, tmp_path)
+    monkeypatch.setattr("peelian.data.datasets.demo_database", lambda: None)
+    try:
+        result = runner.invoke(app, ["info"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 6
+    assert "There is no peelian database at" in result.output and "make demo" in result.output
+    assert list(tmp_path.iterdir()) == []  # no .peelian folder, no empty database
+
+
+def test_cli_reads_the_demo_database_of_the_checkout(monkeypatch, tmp_path: Path) -> None:
+    from peelian.config import get_settings
+    from peelian.data.datasets import DEMO_DATA_DIR
+
+    demo = tmp_path / DEMO_DATA_DIR / "peelian.sqlite"
+    built = runner.invoke(
+        app,
+        ["ingest", "policeuk", str(FIX / "northumbria" / "2020-05"), "--db", f"sqlite:///{demo}"],
+    )
+    assert built.exit_code == 0, built.output
+    _fresh_settings(monkeypatch, tmp_path)
+    try:
+        result = runner.invoke(app, ["info", "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["events"] == 303
+    assert "Using the demo database" in result.output
+    assert "PEELIAN_DATA_DIR=" in " ".join(result.output.split())
+    assert not (tmp_path / ".peelian").exists()
