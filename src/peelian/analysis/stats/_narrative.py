@@ -81,7 +81,7 @@ def narrate_comparison(
     if c.rate_ratio is not None and ci is not None:
         hi = "inf" if ci[1] is None else f"{ci[1]:.2f}"
         ratio = f"; rate ratio {c.rate_ratio:.2f}, {c.level:.0%} CI {ci[0]:.2f}-{hi}"
-    change = c.change if equal else (c.rate_ratio or 1) - 1
+    change = c.change  # the rate change over A's exposure: same sign as the rate ratio - 1
     said = verdict(c.decision_p, change, 1 - c.level)
     if c.widened:
         said = said[0].lower() + said[1:]

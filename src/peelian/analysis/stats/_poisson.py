@@ -260,7 +260,13 @@ def compare_counts_arrays(
 ) -> dict[str, np.ndarray]:
     """Vectorised :func:`compare_counts`: a dict of arrays (``a`` is current, ``b`` is the
     comparison): change, change_pct, rate_ratio, ci_low, ci_high, p_value, a_low, a_high,
-    b_low, b_high. ``change_pct`` is NaN when ``b = 0`` (a percentage of nothing)."""
+    b_low, b_high. ``change_pct`` is NaN when ``b = 0`` (a percentage of nothing).
+
+    ``change`` is the change in the *rate*, expressed over ``a``'s exposure:
+    ``a - b * t_a / t_b`` (the current count minus the comparison count scaled to the current
+    period), so it has the sign of ``change_pct`` and equals ``a - b`` when the exposures are
+    equal. 100 in 12 months against 240 in a 36-month baseline is a change of +20 (a rate of
+    100 a year against 80), not -140."""
     func = "compare_counts"
     level = _check_level(level, func)
     a_arr = _counts(a, "a", func)
@@ -276,7 +282,7 @@ def compare_counts_arrays(
     a_low, a_high = garwood_interval(a_arr, level)
     b_low, b_high = garwood_interval(b_arr, level)
     return {
-        "change": a_arr - b_arr,
+        "change": a_arr - b_arr * (ta / tb),
         "change_pct": change_pct,
         "rate_ratio": rr,
         "ci_low": lo,
@@ -294,6 +300,8 @@ class CountComparison:
     """The answer to "is this change real?" for two Poisson counts (frozen).
 
     ``rate_ratio`` is ``(a / exposure_a) / (b / exposure_b)``; ``ci_ratio`` its exact interval;
+    ``change`` the rate change over A's exposure, ``a - b * exposure_a / exposure_b`` (``a - b``
+    when the exposures are equal);
     ``ci_a`` and ``ci_b`` the Garwood intervals of the counts; ``p_value`` the two-sided
     conditional exact test. ``method`` and ``citation`` say what was computed.
     """
@@ -303,7 +311,7 @@ class CountComparison:
     exposure_a: float
     exposure_b: float
     level: float
-    change: int
+    change: float
     change_pct: float | None
     rate_ratio: float | None
     ci_ratio: tuple[float, float | None] | None
@@ -372,6 +380,12 @@ class CountComparison:
         }
 
 
+def _whole(x: float) -> float:
+    """``x`` as an int when it is whole (equal exposures: a count difference), else a float."""
+    x = round(float(x), 9)  # 240 * (12 / 36) is 79.99999999999999
+    return int(x) if x.is_integer() else x
+
+
 def _finite(x: float) -> float | None:
     return None if (np.isnan(x) or np.isinf(x)) else float(x)
 
@@ -431,7 +445,7 @@ def compare_counts(
         exposure_a=float(exposure_a),
         exposure_b=float(exposure_b),
         level=float(level),
-        change=int(a) - int(b),
+        change=_whole(float(r["change"])),
         change_pct=_finite(float(r["change_pct"])),
         rate_ratio=_finite(float(r["rate_ratio"])),
         ci_ratio=ratio_ci,
