@@ -134,3 +134,33 @@ def test_plan_from_synthetic_force_records_says_so(tmp_path: Path) -> None:
     assert 0 < out["source"]["events_selected"] < out["source"]["events_considered"]
     assert "SYNTHETIC DATA" in (tmp_path / "plan" / "plan.md").read_text().splitlines()[2]
     assert "SYNTHETIC DATA" in (tmp_path / "plan" / "plan.html").read_text()
+
+
+def test_plan_from_data_that_end_years_before_its_visits_says_so(db: str, tmp_path: Path) -> None:
+    """Issue 12 item 8: data to August 2022, visits from December 2026: the JSON, plan.md,
+    plan.html and the stored run say the plan describes old months; a plan that starts a week
+    after its data does not."""
+    res = runner.invoke(
+        app,
+        ["grip", "plan", "--weeks", "1", "--hotspots", "5", "--cell-size", "250",
+         "--start", "2026-12-07", "--out", str(tmp_path / "old"), "--json", "--db", db],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["months"] == ["2022-03", "2022-08"]
+    assert out["data_age"].startswith(
+        "The data end in August 2022, 4 years 3 months before the first visit (7 December 2026)"
+    )
+    md = (tmp_path / "old" / "plan.md").read_text().splitlines()
+    assert md[2] == f"- OLD DATA: {out['data_age']}"
+    assert "OLD DATA: The data end in August 2022" in (tmp_path / "old" / "plan.html").read_text()
+    from peelian.data.results import load_result
+    from peelian.data.store import open_store
+
+    store = open_store(db)
+    assert load_result(store, out["run_id"]).summary["data_age"] == out["data_age"]
+    store.dispose()
+    fresh = json.loads(_plan(db, tmp_path / "fresh").stdout)
+    assert fresh["data_age"] is None
+    assert "OLD DATA" not in (tmp_path / "fresh" / "plan.md").read_text()

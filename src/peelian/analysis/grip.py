@@ -29,6 +29,8 @@ __all__ = [
     "DEFAULT_HOURLY_PROFILE",
     "DEFAULT_PROFILE_NOTE",
     "GripPlan",
+    "MAX_DATA_AGE_MONTHS",
+    "data_age_note",
     "grip_plan",
     "high_risk_hours",
     "hourly_profile",
@@ -72,8 +74,10 @@ def select_hotspots(
     *,
     min_separation: float = 0.0,
     max_per_area: int | None = None,
+    seed: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Greedy choice of ``k`` cells by descending ``score`` (ties: higher harm, then cell order)
+    """Greedy choice of ``k`` cells by descending ``score`` (ties: higher harm, then at random
+    with ``seed``, as forecast scores break ties, or by cell order when ``seed`` is None)
     such that every chosen centre is at least ``min_separation`` metres from the others and no
     ``area_code`` holds more than ``max_per_area`` hotspots. Cells with score <= 0 are never chosen.
 
@@ -90,7 +94,10 @@ def select_hotspots(
     if max_per_area is not None and max_per_area < 1:
         raise ParameterError(f"The 'max_per_area' parameter must be >= 1. Got {max_per_area}.")
     harm = cells["harm"] if "harm" in cells.columns else cells["score"]
-    order = np.lexsort((np.arange(len(cells)), -harm.to_numpy(float), -cells["score"].to_numpy()))
+    last = (
+        np.arange(len(cells)) if seed is None else np.random.default_rng(seed).permutation(len(cells))
+    )
+    order = np.lexsort((last, -harm.to_numpy(float), -cells["score"].to_numpy()))
     xs, ys = cells["x"].to_numpy(float), cells["y"].to_numpy(float)
     scores = cells["score"].to_numpy(float)
     areas = cells["area_code"].astype(str).to_numpy() if max_per_area else None
@@ -189,6 +196,47 @@ def schedule_visits(
     )
 
 
+#: A plan whose data end more than this many months before its first visit says so.
+MAX_DATA_AGE_MONTHS = 3
+
+
+def data_age_note(
+    months: tuple[str, str] | list[str], start: dt.date | str, *, max_months: int = MAX_DATA_AGE_MONTHS
+) -> str | None:
+    """A warning when the data a plan was made from end long before its visits begin, else None.
+
+    Hotspots and high-risk hours describe the months of the data (``months``: first and last,
+    YYYY-MM); where the last month ends more than ``max_months`` months before the first visit
+    (``start``), the plan no longer describes the weeks it patrols and must say so. Grip
+    guidance reviews hotspots at least quarterly, hence the default of three months.
+
+    >>> data_age_note(["2021-09", "2022-08"], "2026-12-07")
+    'The data end in August 2022, 4 years 3 months before the first visit (7 December 2026): the hotspots and high-risk hours describe September 2021 to August 2022, not the weeks patrolled. Load recent records and make the plan again before deploying officers on it.'
+    >>> data_age_note(["2022-03", "2022-08"], "2022-10-03") is None
+    True
+    """
+    first, last = str(months[0]), str(months[-1])
+    day = dt.date.fromisoformat(start) if isinstance(start, str) else start
+    y, m = (int(x) for x in last.split("-")[:2])
+    gap = (day.year - y) * 12 + (day.month - m) - 1  # whole months after the data's last month
+    if gap <= max_months:
+        return None
+    years, rem = divmod(gap, 12)
+    parts = [f"{years} year{'s' if years != 1 else ''}"] if years else []
+    if rem or not parts:
+        parts.append(f"{rem} month{'s' if rem != 1 else ''}")
+
+    def long(month: str) -> str:
+        return dt.datetime.strptime(month, "%Y-%m").strftime("%B %Y")
+
+    when = f"{day.day} {day.strftime('%B %Y')}"
+    return (
+        f"The data end in {long(last)}, {' '.join(parts)} before the first visit ({when}): the "
+        f"hotspots and high-risk hours describe {long(first)} to {long(last)}, not the weeks "
+        "patrolled. Load recent records and make the plan again before deploying officers on it."
+    )
+
+
 def _hours_label(hours: list[int]) -> str:
     return ",".join(f"{h:02d}-{(h + 1) % 24:02d}" for h in sorted(hours))
 
@@ -227,7 +275,7 @@ def grip_plan(
             "Check the crime selection and the months (serious violence in public space).",
         )
     chosen, skipped = select_hotspots(
-        cells, hotspots, min_separation=min_separation, max_per_area=max_per_area
+        cells, hotspots, min_separation=min_separation, max_per_area=max_per_area, seed=seed
     )
     total_harm = float(cells["harm"].sum())
     total_area = float(cells["area"].sum())

@@ -71,6 +71,7 @@ def plan_cmd(
     if as_json:
         print_json({
             "run_id": run_id, "summary": s, "source": meta["source"], "months": meta["months"],
+            "data_age": meta.get("data_age"),
             "choices": meta["choices"], "files": meta.get("files"),
             "hotspots": hs.drop(columns="geometry").to_dict(orient="records"),
             "visits": len(run.frames["visits"]),
@@ -90,6 +91,10 @@ def plan_cmd(
     console.print(table)
     if meta.get("profile_note"):
         console.print(f"Note: {meta['profile_note']}.")
+    if meta.get("data_age"):
+        console.print(f"[bold]Old data:[/bold] {meta['data_age']}")
+    if meta["source"].get("synthetic"):
+        console.print("[bold]Synthetic data:[/bold] made from synthetic force records.")
     console.print(f"Plan written to {out} (visits.csv, hotspots.geojson, plan.md, plan.html).")
 
 

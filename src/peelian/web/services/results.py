@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from peelian.analysis.disclosure import is_person_source, suppress_monthly, suppress_small_counts
+from peelian.analysis.grip import data_age_note
 from peelian.analysis.measures import verdict_evidence
 from peelian.analysis.stats import bh_adjust
 from peelian.data.results import ResultRun
@@ -33,8 +34,10 @@ __all__ = [
     "measures_values",
     "result_runs",
     "run_meta",
+    "run_is_synthetic",
     "significant_changes",
     "small_counts_note",
+    "synthetic_figures",
 ]
 
 HOTSPOT_KINDS: tuple[str, ...] = ("gistar", "emerging", "kde")
@@ -52,6 +55,32 @@ def run_meta(run: ResultRun) -> dict[str, Any]:
         "summary": run.summary,
         "peelian_version": run.peelian_version,
     }
+
+
+def run_is_synthetic(ctx: WebContext, run: dict[str, Any] | None) -> bool:
+    """Whether a run (its :func:`run_meta`) was computed from synthetic records: its summary's
+    ``source`` says so (Grip plans), or its source (summary, params, or a ``force-`` name) is
+    one holding synthetic rows in this store (``provenance`` of the cached data status)."""
+    if not run:
+        return False
+    from peelian.data.frames import is_synthetic_source
+    from peelian.web.services.status import synthetic_sources
+
+    summary = run.get("summary") if isinstance(run.get("summary"), dict) else {}
+    params = run.get("params") if isinstance(run.get("params"), dict) else {}
+    source = summary.get("source")
+    if isinstance(source, dict):
+        return bool(source.get("synthetic"))
+    name = str(run.get("name") or "")
+    source = source or params.get("source") or ("force" if name.startswith("force-") else None)
+    return source is not None and is_synthetic_source(source, synthetic_sources(ctx))
+
+
+def synthetic_figures(
+    ctx: WebContext, figures: list[tuple[str, dict[str, Any] | None]]
+) -> list[str]:
+    """The labels of the ``(label, run)`` figures computed from synthetic records."""
+    return [label for label, run in figures if run_is_synthetic(ctx, run)]
 
 
 def result_runs(ctx: WebContext) -> dict[str, Any]:
@@ -411,10 +440,27 @@ def backtest(ctx: WebContext, name: str | None = None) -> dict[str, Any]:
     """Backtest scores per model and month, and the per-model summary."""
     name = _default_name(ctx, "backtest", name)
     run = ctx.latest("backtest", name)
+    summary = _part(run, "summary")
+    note = None
+    if "area_basis" in summary:  # coverage of the crime-possible cells (decision 0014)
+        summary = summary[summary["area_basis"] == "crime-possible"]
+        dom = summary[["domain_cells_mean", "domain_km2_mean"]].iloc[0] if len(summary) else None
+        if dom is not None:
+            note = (
+                f"Coverage is a % of the crime-possible area: {dom.iloc[0]:,.0f} cells, "
+                f"{dom.iloc[1]:,.1f} km² (cells with a police.uk event of any type before each "
+                "test month); skill is against the all-history counts. Whole-force figures are in "
+                "the JSON and CSV, labelled."
+            )
+        keep = ["model", "coverage", "n_periods", "hit_rate_mean", "pai_mean", "pai_std",
+                "pei_mean", "pai_skill_mean", "pai_months_better", "ll_per_event_mean",
+                "ll_months_better", "churn_jaccard_mean"]  # fmt: skip
+        summary = summary[[c for c in keep if c in summary]]
     return {
         "run": run_meta(run),
         "names": ctx.run_names("backtest"),
-        "summary": records(_part(run, "summary")),
+        "summary": records(summary),
+        "coverage_note": note,
         "results": records(_part(run, "results").sort_values(["model", "month"])),
     }
 
@@ -433,11 +479,20 @@ def grip_plan(ctx: WebContext) -> dict[str, Any]:
         visits = visits.sort_values(
             [c for c in ("date", "start_time", "hotspot_rank") if c in visits]
         )
+    summary = run.summary if isinstance(run.summary, dict) else {}
+    source = summary.get("source") if isinstance(summary.get("source"), dict) else {}
+    months, start = summary.get("months"), (summary.get("summary") or {}).get("start")
+    data_age = summary.get("data_age")
+    if data_age is None and months and start:  # plans saved before the check was recorded
+        data_age = data_age_note(months, str(start))
     return {
         "run": run_meta(run),
         "hotspots": records(hotspots),
         "visits": records(visits),
         "hotspots_geojson": _to_geojson(hotspots) if len(hotspots) else None,
+        "synthetic": bool(source.get("synthetic")),
+        "data_age": data_age,
+        "months": months,
     }
 
 
