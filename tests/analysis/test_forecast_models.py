@@ -11,6 +11,7 @@ import shapely
 
 from peelian.analysis.forecast import (
     MODEL_NAMES,
+    AllHistory,
     CountCube,
     Ensemble,
     GridForecast,
@@ -20,6 +21,7 @@ from peelian.analysis.forecast import (
     PoissonBoost,
     ProspectiveHotspot,
     RetrospectiveKDE,
+    backtest,
     build_cube,
     feature_names,
     make_model,
@@ -91,9 +93,16 @@ def test_estimator_contract(name: str, burglary_cube: CountCube) -> None:
     recent = train.counts[:, -6:].sum(axis=0).mean()
     assert recent / 2 < fc.expected.sum() < recent * 2
     frame = fc.to_frame(0.05)
-    assert list(frame.columns) == ["cell_id", "x", "y", "area_m2", "predicted", "rank", "flagged"]
-    assert sorted(frame["rank"]) == list(range(1, len(frame) + 1))
-    assert frame.loc[frame["flagged"], "area_m2"].sum() >= 0.05 * burglary_cube.total_area
+    assert list(frame.columns) == ["cell_id", "x", "y", "area_m2", "predicted", "rank",
+                                   "crime_possible", "flag_share", "flagged", "tied"]  # fmt: skip
+    # the flagged area (tied cells by their share) is exactly 5 % of the crime-possible area
+    possible_area = frame.loc[frame["crime_possible"], "area_m2"].sum()
+    assert (frame["flag_share"] * frame["area_m2"]).sum() == pytest.approx(0.05 * possible_area)
+    assert not frame.loc[~frame["crime_possible"], "flag_share"].any()
+    # tied cells share a rank; the ranks still order the forecast
+    assert frame["rank"].min() == 1
+    order = frame.sort_values("predicted", ascending=False)
+    assert order["rank"].is_monotonic_increasing
 
 
 def test_get_params_and_set_params_round_trip() -> None:
@@ -232,7 +241,8 @@ def test_learned_model_uses_covariates_and_harm(burglary_cube: CountCube) -> Non
                     "imd_score": np.full(burglary_cube.n_cells, np.nan)},
     )  # fmt: skip
     names = feature_names(cube)
-    assert {"harm_long", "cov_population", "cov_imd_score", "lag1", "nb_long"} <= set(names)
+    assert {"harm_all", "cov_population", "cov_imd_score", "last", "nb_m12", "ewm6"} <= set(names)
+    assert "ctx_all" not in names  # no all-types context in this cube
     m = PoissonBoost(max_iter=20).fit(cube.window(24))
     assert m.feature_names_ == names and m.n_train_rows_ > 0
     assert m.predict().expected.sum() > 0
@@ -248,6 +258,54 @@ def test_ensemble_is_the_weighted_mean(burglary_cube: CountCube) -> None:
 
 def test_make_models() -> None:
     assert list(make_models("all")) == list(MODEL_NAMES)
-    assert list(make_models("naive, kde")) == ["naive", "kde"]
+    assert list(make_models("last_period, kde")) == ["last_period", "kde"]
+    with pytest.raises(ParameterError, match="all_history"):
+        make_model("naive")  # peelian's "naive" was the last period; open_cp's is all-history
     with pytest.raises(ParameterError, match="no forecasting model 'oracle'"):
         make_models("oracle")
+
+
+def test_all_history_is_the_mean_of_every_past_period() -> None:
+    cube = tiny_cube()
+    exp = AllHistory().fit(cube).predict().expected
+    assert exp[4] == pytest.approx((1 + 2 + 3 + 6) / 4) and exp[0] == pytest.approx(0.5)
+
+
+def _monthly_poisson_cube(seed: int) -> CountCube:
+    """Stable Poisson counts per cell and month: no triggering at all."""
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(0.5, 1.0, 300)
+    counts = rng.poisson(rate[:, None], (300, 24)).astype(float)
+    return CountCube(counts=counts, x=np.arange(300) * 250.0, y=np.zeros(300),
+                     area=np.full(300, 62500.0), periods=period_index("2020-01", "2021-12", "M"),
+                     cell_size=250.0)  # fmt: skip
+
+
+def test_sepp_says_when_it_collapses_to_the_historical_mean() -> None:
+    cube = _monthly_poisson_cube(5)
+    m = GridSEPP().fit(cube)
+    assert m.collapsed_ and m.trigger_share_ < 0.05
+    fc = m.predict()
+    assert len(fc.warnings) == 1 and "collapsed to the historical mean" in fc.warnings[0]
+    assert "month" in fc.warnings[0] and "day or minute" in fc.warnings[0]
+    # ... and it is then (almost) the all-history mean
+    mean = AllHistory().fit(cube).predict().expected
+    assert np.corrcoef(fc.expected, mean)[0, 1] > 0.99
+    res = backtest(cube, {"sepp": GridSEPP()}, ["2021-12"], coverages=(0.05,))
+    assert "collapsed" in res.warnings["sepp"][0]
+    assert make_model("kde").fit(cube).predict().warnings == ()
+
+
+def test_sepp_does_not_flag_real_triggering_in_daily_data() -> None:
+    rng = np.random.default_rng(11)
+    mu = rng.uniform(0.005, 0.02, 150)
+    cell, t = _simulate_hawkes(mu, 0.6, 0.1, 1500, 11)
+    counts = np.zeros((150, 1500))
+    np.add.at(counts, (cell, np.floor(t).astype(int)), 1)
+    cube = CountCube(counts=counts, x=np.arange(150) * 1000.0, y=np.zeros(150),
+                     area=np.full(150, 1e6),
+                     periods=pd.period_range("2015-01-01", periods=1500, freq="D"),
+                     cell_size=1000.0)  # fmt: skip
+    m = GridSEPP(max_iter=500).fit(cube)
+    assert not m.collapsed_ and m.trigger_share_ > 0.2
+    assert m.predict().warnings == ()

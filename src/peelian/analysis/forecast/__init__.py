@@ -5,7 +5,7 @@
     grid = square_grid(boundary, 250)                      # boundary in EPSG:27700
     cube, report = build_cube(grid, events)                # events: easting, northing, month
     result = backtest(cube, make_models("all"), ["2022-03", "2022-04"])
-    result.summary                                         # mean/std/min/max per model, coverage
+    result.summary                  # per model, area basis (crime-possible / whole force), coverage
 
 Every forecaster follows the scikit-learn estimator contract (``fit(cube)`` returns ``self``;
 ``predict()`` returns a :class:`GridForecast` for the next period; ``get_params()``;
@@ -17,36 +17,65 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from peelian.analysis.forecast._backtest import BacktestResult, backtest, summarise_backtest
-from peelian.analysis.forecast._base import Forecaster, GridForecast
+from peelian.analysis.forecast._backtest import (
+    AREA_BASES,
+    REFERENCE,
+    BacktestResult,
+    backtest,
+    summarise_backtest,
+)
+from peelian.analysis.forecast._base import CRIME_POSSIBLE, WHOLE_FORCE, Forecaster, GridForecast
 from peelian.analysis.forecast._baselines import (
+    AllHistory,
     MovingAverage,
     NaiveLastPeriod,
     ProspectiveHotspot,
     RetrospectiveKDE,
 )
 from peelian.analysis.forecast._binning import build_cube
-from peelian.analysis.forecast._cube import FREQS, CountCube, cube_from_counts, period_index
+from peelian.analysis.forecast._cube import (
+    FREQS,
+    CountCube,
+    crime_possible,
+    cube_from_counts,
+    period_index,
+)
 from peelian.analysis.forecast._ensemble import Ensemble
 from peelian.analysis.forecast._learned import PoissonBoost, feature_names
 from peelian.analysis.forecast._metrics import (
     COVERAGES,
+    DEFAULT_COVERAGE,
     LAMBDA_FLOOR,
     brier_score,
     capture,
     evaluate_forecast,
     flag_cells,
+    flag_share,
     jaccard,
+    poisson_deviance,
     poisson_log_likelihood,
+    tie_rank,
 )
-from peelian.analysis.forecast._sepp import GridSEPP, sepp_em, sepp_log_likelihood
+from peelian.analysis.forecast._sepp import (
+    COLLAPSE_SHARE,
+    GridSEPP,
+    sepp_em,
+    sepp_log_likelihood,
+)
 from peelian.errors import ParameterError
 
 __all__ = [
+    "AREA_BASES",
+    "COLLAPSE_SHARE",
     "COVERAGES",
+    "CRIME_POSSIBLE",
+    "DEFAULT_COVERAGE",
     "FREQS",
     "LAMBDA_FLOOR",
     "MODEL_NAMES",
+    "REFERENCE",
+    "WHOLE_FORCE",
+    "AllHistory",
     "BacktestResult",
     "CountCube",
     "Ensemble",
@@ -62,25 +91,30 @@ __all__ = [
     "brier_score",
     "build_cube",
     "capture",
+    "crime_possible",
     "cube_from_counts",
     "evaluate_forecast",
     "feature_names",
     "flag_cells",
+    "flag_share",
     "jaccard",
     "make_model",
     "make_models",
     "period_index",
+    "poisson_deviance",
     "poisson_log_likelihood",
     "sepp_em",
     "sepp_log_likelihood",
     "summarise_backtest",
+    "tie_rank",
 ]
 
 #: The models ``make_models("all")`` builds, in this order. ``prospective_2004`` is prospective
 #: hotspotting with the published parameters (Bowers, Johnson & Pease 2004: 400 m, two months);
 #: ``prospective`` uses the parameters chosen on validation months.
 MODEL_NAMES: tuple[str, ...] = (
-    "naive",
+    "all_history",
+    "last_period",
     "moving_average",
     "kde",
     "prospective",
@@ -98,8 +132,16 @@ def make_model(name: str) -> Forecaster:
     Northumbria police.uk data, by mean PAI at 5 % of the area over burglary and violence
     (``benchmarks/bench_forecast.py --tune``, results in benchmarks/results/forecast_tuning.md).
     """
-    if name == "naive":
+    if name == "all_history":
+        return AllHistory()
+    if name == "last_period":
         return NaiveLastPeriod()
+    if name == "naive":
+        raise ParameterError(
+            "There is no model 'naive' any more: the name meant the last period in peelian and "
+            "all-history counts in open_cp.",
+            "Use 'last_period' (last month) or 'all_history' (open_cp's naive).",
+        )
     if name == "moving_average":
         return MovingAverage(k=12)
     if name == "kde":

@@ -18,10 +18,16 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from peelian.analysis.forecast._cube import CountCube
+from peelian.analysis.forecast._cube import CountCube, crime_possible
+from peelian.analysis.forecast._metrics import DEFAULT_COVERAGE, flag_share, tie_rank
 from peelian.errors import NotFittedError, ParameterError, SchemaError
 
-__all__ = ["Forecaster", "GridForecast", "validate_params"]
+__all__ = ["CRIME_POSSIBLE", "WHOLE_FORCE", "Forecaster", "GridForecast", "validate_params"]
+
+#: The scored area: cells with a police.uk event of any type in the training periods.
+CRIME_POSSIBLE = "crime-possible"
+#: The whole force area (every in-area cell), kept for comparison and labelled so.
+WHOLE_FORCE = "whole force"
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,6 +39,8 @@ class GridForecast:
     expected: np.ndarray
     cube: CountCube = field(repr=False)
     params: dict[str, Any] = field(default_factory=dict)
+    #: What the model says about its own fit (e.g. the self-exciting model's collapse).
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         exp = np.asarray(self.expected, dtype=float)
@@ -44,25 +52,65 @@ class GridForecast:
 
     @property
     def density(self) -> np.ndarray:
-        """Expected events per km^2 of in-area cell (the ranking used to flag cells)."""
+        """Expected events per km^2 of in-area cell."""
         return self.expected / (self.cube.area / 1e6)
 
+    def domain(self, area_basis: str = CRIME_POSSIBLE) -> np.ndarray | None:
+        """The scored cells: the crime-possible cells of the training periods (no look-ahead),
+        or ``None`` for the whole force (``area_basis="whole force"``)."""
+        if area_basis == WHOLE_FORCE:
+            return None
+        if area_basis != CRIME_POSSIBLE:
+            raise ParameterError(
+                f"The area basis must be {CRIME_POSSIBLE!r} or {WHOLE_FORCE!r}. Got {area_basis!r}."
+            )
+        return crime_possible(self.cube)[0]
+
     def rank(self) -> np.ndarray:
-        """1 = most expected events; ties broken by cell order (documented, deterministic)."""
-        order = np.lexsort((np.arange(self.cube.n_cells), -self.expected))
-        rank = np.empty(self.cube.n_cells, dtype=np.int64)
-        rank[order] = np.arange(1, self.cube.n_cells + 1)
-        return rank
+        """1 = most expected events; tied cells share their group's best rank (no arbitrary
+        order by grid position: ties are broken the way the scores break them, at random)."""
+        return tie_rank(self.expected)
 
-    def flagged(self, coverage: float) -> np.ndarray:
-        """Boolean mask of the top cells (by expected events) whose in-area area first reaches
-        ``coverage`` (a fraction, e.g. 0.05) of the total area."""
-        from peelian.analysis.forecast._metrics import flag_cells
+    def flag_share(self, coverage: float, area_basis: str = CRIME_POSSIBLE) -> np.ndarray:
+        """Each cell's share of the flagged area (1 inside, the tied group's common fraction at
+        the boundary, 0 outside) when the top cells cover ``coverage`` (a fraction, e.g. 0.01)
+        of the crime-possible area (or of the whole force)."""
+        return flag_share(self.expected, self.cube.area, coverage, self.domain(area_basis))
 
-        return flag_cells(self.expected, self.cube.area, coverage)
+    def flagged(self, coverage: float, area_basis: str = CRIME_POSSIBLE) -> np.ndarray:
+        """Boolean mask of the cells wholly inside the top ``coverage`` of the area (cells tied
+        at the boundary are not in it; see :meth:`flag_share`)."""
+        return self.flag_share(coverage, area_basis) >= 1.0
 
-    def to_frame(self, coverage: float = 0.05) -> pd.DataFrame:
-        """cell_id, x, y, area_m2, predicted, rank, flagged (top ``coverage`` of the area)."""
+    def coverage_statement(
+        self, coverage: float = DEFAULT_COVERAGE, area_basis: str = CRIME_POSSIBLE
+    ) -> dict[str, Any]:
+        """What ``coverage`` means in cells and km^2 for this forecast (for every figure shown)."""
+        domain = self.domain(area_basis)
+        inside = np.ones(self.cube.n_cells, bool) if domain is None else domain
+        share = self.flag_share(coverage, area_basis)
+        km2 = self.cube.area / 1e6
+        full, tied = share >= 1.0, (share > 0) & (share < 1.0)
+        return {
+            "coverage_pct": coverage * 100,
+            "area_basis": area_basis,
+            "domain_cells": int(inside.sum()),
+            "domain_km2": float(km2[inside].sum()),
+            "flagged_cells": int(full.sum()),
+            "flagged_km2": float(km2[full].sum()),
+            "tied_cells": int(tied.sum()),
+            "tied_share": float(share[tied][0]) if tied.any() else 0.0,
+            "expected_flagged_km2": float(share @ km2),
+            "rule": crime_possible(self.cube)[1] if domain is not None else "every in-area cell",
+        }
+
+    def to_frame(
+        self, coverage: float = DEFAULT_COVERAGE, area_basis: str = CRIME_POSSIBLE
+    ) -> pd.DataFrame:
+        """cell_id, x, y, area_m2, predicted, rank (ties share a rank), crime_possible, flag_share,
+        flagged (wholly inside the top ``coverage`` of the area) and tied (in the tie group at the
+        boundary, flagged with probability ``flag_share``)."""
+        share = self.flag_share(coverage, area_basis)
         return pd.DataFrame(
             {
                 "cell_id": self.cube.cell_id,
@@ -71,7 +119,10 @@ class GridForecast:
                 "area_m2": self.cube.area,
                 "predicted": self.expected,
                 "rank": self.rank(),
-                "flagged": self.flagged(coverage),
+                "crime_possible": crime_possible(self.cube)[0],
+                "flag_share": share,
+                "flagged": share >= 1.0,
+                "tied": (share > 0) & (share < 1.0),
             }
         )
 
@@ -189,7 +240,12 @@ class Forecaster(ABC):
             expected=expected,
             cube=cube,
             params=self.describe()["params"],
+            warnings=tuple(self.fit_warnings()),
         )
+
+    def fit_warnings(self) -> list[str]:
+        """Plain-language warnings about the fitted model (none by default)."""
+        return []
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "cube_"):

@@ -1,4 +1,5 @@
-"""The forecasters to beat: last period, moving average, retrospective KDE, prospective hotspots."""
+"""The forecasters to beat: all-history counts, last period, moving average, retrospective KDE,
+prospective hotspots."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from peelian.analysis.forecast._base import Forecaster
 from peelian.analysis.forecast._cube import PERIOD_WEEKS, CountCube
 from peelian.analysis.forecast._spatial import kernel_weights, smooth
 
-__all__ = ["MovingAverage", "NaiveLastPeriod", "ProspectiveHotspot", "RetrospectiveKDE"]
+__all__ = [
+    "AllHistory",
+    "MovingAverage",
+    "NaiveLastPeriod",
+    "ProspectiveHotspot",
+    "RetrospectiveKDE",
+]
 
 
 def _calibrate(raw: np.ndarray, total: float) -> np.ndarray:
@@ -19,10 +26,28 @@ def _calibrate(raw: np.ndarray, total: float) -> np.ndarray:
     return raw * (total / s) if s > 0 else np.full(len(raw), total / max(len(raw), 1))
 
 
+class AllHistory(Forecaster):
+    """Next period = the mean of every past period, cell by cell: the cells ranked by all their
+    history of counts. This is open_cp's "naive" predictor (``open_cp.naive.CountingGridKernel``,
+    Quick Analysis Software Ltd, open_cp documentation), the baseline every skill figure in
+    peelian's backtests is measured against."""
+
+    name: ClassVar[str] = "all_history"
+
+    def __init__(self) -> None:
+        pass
+
+    def _fit(self, cube: CountCube) -> None:
+        self.n_periods_ = cube.n_periods
+
+    def _expected(self, cube: CountCube) -> np.ndarray:
+        return cube.counts.mean(axis=1)
+
+
 class NaiveLastPeriod(Forecaster):
     """Next period = last period, cell by cell (the persistence baseline)."""
 
-    name: ClassVar[str] = "naive"
+    name: ClassVar[str] = "last_period"
 
     def __init__(self) -> None:
         pass

@@ -31,6 +31,7 @@ def build_cube(
     category_column: str = "category",
     harm_column: str | None = None,
     covariates: Mapping[str, np.ndarray] | None = None,
+    context_events: pd.DataFrame | None = None,
 ) -> tuple[CountCube, dict[str, Any]]:
     """Count ``events`` (``easting``, ``northing`` and ``time_column``) on a square ``grid`` per
     period of ``freq`` (``M``, ``W`` or ``D``).
@@ -39,6 +40,12 @@ def build_cube(
     -> weight, e.g. CCHI days, read from ``category_column``). ``periods`` defaults to every
     period from the first to the last event's. Returns the cube and a reconciliation:
     ``events_read = events_counted + unlocated + outside_area + outside_periods``.
+
+    ``context_events`` (police.uk events of every type, same columns) are counted on the same
+    cells and periods into the cube's ``context`` (and, per ``category_column`` value, its
+    ``context_types``): they define the crime-possible cells that forecasts are scored over
+    (:func:`peelian.analysis.forecast.crime_possible`). The report gives ``context_read`` and
+    ``context_counted``.
     """
     if freq not in FREQS:
         raise ParameterError(f"The 'freq' parameter must be one of {sorted(FREQS)}. Got {freq!r}.")
@@ -77,6 +84,23 @@ def build_cube(
             w = events[category_column].map(dict(harm_weights or {})).to_numpy(float)
         harm = np.zeros_like(counts)
         np.add.at(harm, (pos[use], ti[use]), np.nan_to_num(w[use]))
+    context, context_types = None, {}
+    if context_events is not None:
+        cpos = grid.locate_events(context_events)
+        cwhen = pd.PeriodIndex(
+            pd.to_datetime(context_events[time_column].astype(str), errors="coerce"), freq=freq
+        )
+        cti = periods.get_indexer(cwhen)
+        cuse = (cpos >= 0) & (cti >= 0)
+        context = np.zeros((grid.n_cells, len(periods)))
+        np.add.at(context, (cpos[cuse], cti[cuse]), 1.0)
+        if category_column in context_events.columns:
+            cats = context_events[category_column].astype(str).to_numpy()
+            for cat in sorted(set(cats[cuse])):
+                sel = cuse & (cats == cat)
+                arr = np.zeros((grid.n_cells, len(periods)), dtype=np.float32)
+                np.add.at(arr, (cpos[sel], cti[sel]), 1.0)
+                context_types[cat] = arr
     cube = CountCube(
         counts=counts,
         x=grid.x,
@@ -87,6 +111,8 @@ def build_cube(
         cell_id=np.asarray(grid.cell_ids),
         harm=harm,
         covariates=dict(covariates or {}),
+        context=context,
+        context_types=context_types,
     )
     report = {
         "events_read": len(events),
@@ -98,4 +124,7 @@ def build_cube(
         "last_period": str(periods[-1]),
         "freq": freq,
     }
+    if context is not None:
+        report["context_read"] = len(context_events)
+        report["context_counted"] = int(context.sum())
     return cube, report

@@ -17,7 +17,7 @@ import pandas as pd
 
 from peelian.errors import ParameterError, SchemaError
 
-__all__ = ["FREQS", "CountCube", "cube_from_counts", "period_index"]
+__all__ = ["FREQS", "CountCube", "crime_possible", "cube_from_counts", "period_index"]
 
 #: Period lengths a cube may have: month (police.uk), week and day (force records).
 FREQS: dict[str, str] = {"M": "month", "W": "week", "D": "day"}
@@ -43,8 +43,13 @@ class CountCube:
     ``counts`` has shape (n_cells, n_periods); ``x``/``y`` are cell centres in EPSG:27700 metres on a
     regular lattice of ``cell_size``; ``area`` is each cell's area inside the study area in m^2
     (edge cells are clipped, so PAI coverage is measured on the real area); ``harm`` (optional) has
-    the shape of ``counts`` and holds harm-weighted counts; ``covariates`` maps a name (e.g.
-    ``population``, ``imd_score``) to a per-cell array (NaN allowed).
+    the shape of ``counts`` and holds harm-weighted counts; ``context`` (optional) has the shape
+    of ``counts`` and holds the counts of *every* police.uk event type in the cell and period (it
+    defines the crime-possible cells, :func:`crime_possible`, and feeds the learned model);
+    ``context_types`` (optional) maps each police.uk type to its counts per cell and period (the
+    learned model reads each type's history: burglary follows homes, violence the night-time
+    economy); ``covariates`` maps a name (e.g. ``population``, ``imd_score``) to a per-cell array (NaN
+    allowed).
     """
 
     counts: np.ndarray
@@ -56,6 +61,8 @@ class CountCube:
     cell_id: np.ndarray | None = None
     harm: np.ndarray | None = None
     covariates: Mapping[str, np.ndarray] = field(default_factory=dict)
+    context: np.ndarray | None = None
+    context_types: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         counts = np.asarray(self.counts, dtype=float)
@@ -89,6 +96,16 @@ class CountCube:
             if harm.shape != counts.shape:
                 raise SchemaError("The cube's harm array must have the shape of its counts.")
             object.__setattr__(self, "harm", harm)
+        if self.context is not None:
+            ctx = np.asarray(self.context, dtype=float)
+            if ctx.shape != counts.shape:
+                raise SchemaError("The cube's context array must have the shape of its counts.")
+            object.__setattr__(self, "context", ctx)
+        types = {k: np.asarray(v, dtype=np.float32) for k, v in dict(self.context_types).items()}
+        for k, v in types.items():
+            if v.shape != counts.shape:
+                raise SchemaError(f"Context type {k!r} must have the shape of the cube's counts.")
+        object.__setattr__(self, "context_types", types)
         covs = {k: np.asarray(v, dtype=float) for k, v in dict(self.covariates).items()}
         for k, v in covs.items():
             if v.shape != (n,):
@@ -145,6 +162,8 @@ class CountCube:
             cell_id=self.cell_id,
             harm=None if self.harm is None else self.harm[:, sl],
             covariates=self.covariates,
+            context=None if self.context is None else self.context[:, sl],
+            context_types={k: v[:, sl] for k, v in self.context_types.items()},
         )
 
     def index_of(self, period: Any) -> int:
@@ -157,6 +176,26 @@ class CountCube:
                 f"Period {p} is not in the data ({self.periods[0]} to {self.periods[-1]}).",
                 "Choose periods inside the loaded data.",
             ) from None
+
+
+def crime_possible(cube: CountCube) -> tuple[np.ndarray, str]:
+    """The cells where crime can happen, judged from ``cube``'s periods only (pass the training
+    window, never the test period: no look-ahead), and the rule used.
+
+    A cell is crime-possible when it had at least one police.uk event of any type (the cube's
+    ``context``) in those periods; police.uk snaps every event to one of about 750,000 map points
+    on streets and at places with addresses, so cells of moor, forest or water never hold one.
+    Without a context the cube's own event type stands in (a narrower mask, said in the rule).
+    """
+    if cube.context is not None:
+        return cube.context.sum(axis=1) > 0, (
+            "cells with at least one police.uk event of any type in the training periods "
+            f"({cube.periods[0]} to {cube.periods[-1]})"
+        )
+    return cube.counts.sum(axis=1) > 0, (
+        "cells with at least one event of this type in the training periods "
+        f"({cube.periods[0]} to {cube.periods[-1]}); no all-types counts were given"
+    )
 
 
 def cube_from_counts(

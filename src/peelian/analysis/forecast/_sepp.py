@@ -21,10 +21,19 @@ the month), so **every event is placed at the midpoint of its period**: events o
 trigger each other, and omega describes month-to-month (or week-to-week, day-to-day) excitation.
 The sums over earlier events are computed recursively per period, so a fit costs
 O(cells x periods x iterations).
+
+**Collapse.** With monthly, snapped data (police.uk) the near-repeat effect, which lasts days to a
+few weeks (Johnson & Bowers 2004), falls inside one period, where events cannot trigger each
+other: EM then puts theta near zero and the model *is* the historical mean per cell. The fitted
+model says so: ``collapsed_`` is true when the triggered part of its forecast is under
+:data:`COLLAPSE_SHARE` of the whole, and ``fit_warnings()`` (copied onto every forecast it
+makes, the backtest's run summary and the model card) explains it. Use the model on force
+records with day or minute times (``build_cube(..., freq="D")``), where it can see repeats.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
 import numpy as np
@@ -32,7 +41,13 @@ import numpy as np
 from peelian.analysis.forecast._base import Forecaster
 from peelian.analysis.forecast._cube import CountCube
 
-__all__ = ["GridSEPP", "sepp_em", "sepp_log_likelihood"]
+__all__ = ["COLLAPSE_SHARE", "GridSEPP", "sepp_em", "sepp_log_likelihood"]
+
+log = logging.getLogger("peelian.analysis.forecast")
+
+#: The self-exciting model counts as collapsed when triggering gives less than this share of
+#: its forecast events (it is then the historical mean per cell).
+COLLAPSE_SHARE: float = 0.05
 
 
 def _excitation(counts: np.ndarray, omega: float) -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +136,9 @@ class GridSEPP(Forecaster):
     ``predict`` gives the expected events in each cell over the next period:
     mu_n + theta * (1 - e^{-omega}) * sum_i e^{-omega (T - t_i)}, with events at period midpoints.
     ``window`` limits the fit to the last periods (``None``: all). Fitted: ``mu_``, ``theta_``,
-    ``omega_`` (per period), ``n_iter_``, ``converged_``, ``log_lik_``.
+    ``omega_`` (per period), ``n_iter_``, ``converged_``, ``log_lik_``, ``trigger_share_`` (the
+    share of the next period's forecast that comes from triggering) and ``collapsed_``
+    (``trigger_share_ < COLLAPSE_SHARE``: the model is the historical mean; see the module notes).
     """
 
     name: ClassVar[str] = "sepp"
@@ -168,9 +185,31 @@ class GridSEPP(Forecaster):
         self.n_iter_ = res["n_iter"]
         self.converged_ = res["converged"]
         self.log_lik_ = res["log_lik"]
+        self.freq_ = cube.freq
+        base = float(self.mu_.sum())
+        triggered = float(self._triggered(cube).sum())
+        self.trigger_share_ = triggered / (base + triggered) if base + triggered > 0 else 0.0
+        self.collapsed_ = self.trigger_share_ < COLLAPSE_SHARE
+        if self.collapsed_:
+            log.info("%s", self.fit_warnings()[0])
 
-    def _expected(self, cube: CountCube) -> np.ndarray:
+    def fit_warnings(self) -> list[str]:
+        """A plain-language warning when the fit collapsed to the historical mean."""
+        if not getattr(self, "collapsed_", False):
+            return []
+        unit = {"M": "month", "W": "week", "D": "day"}.get(self.freq_, self.freq_)
+        return [
+            f"The self-exciting model collapsed to the historical mean: triggering gives "
+            f"{self.trigger_share_:.1%} of its forecast (theta = {self.theta_:.3f}), under "
+            f"{COLLAPSE_SHARE:.0%}. Events dated only to the {unit} cannot show near repeats, "
+            "which last days to weeks; use this model on force records with day or minute times."
+        ]
+
+    def _triggered(self, cube: CountCube) -> np.ndarray:
         t = cube.n_periods
         ages = t - (np.arange(t) + 0.5)
         excite = cube.counts @ np.exp(-self.omega_ * ages)
-        return self.mu_ + self.theta_ * (1 - np.exp(-self.omega_)) * excite
+        return self.theta_ * (1 - np.exp(-self.omega_)) * excite
+
+    def _expected(self, cube: CountCube) -> np.ndarray:
+        return self.mu_ + self._triggered(cube)
