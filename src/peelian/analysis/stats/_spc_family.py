@@ -53,6 +53,8 @@ import numpy.typing as npt
 from scipy import stats
 
 from peelian.analysis.stats._fdr import bh_adjust_grouped
+from peelian.analysis.stats._poisson import on_unique
+from peelian.analysis.stats._spc import anhoj_rules
 from peelian.errors import ParameterError
 
 __all__ = ["RULES_IN_CHART_P", "family_spc", "runs_pvalues"]
@@ -133,16 +135,9 @@ def _run_stats(x: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, ...]:
     with np.errstate(invalid="ignore"):
         sign = np.nan_to_num(np.sign(x - centre), nan=0.0)
     n1, n2 = (sign > 0).sum(axis=1), (sign < 0).sum(axis=1)
-    longest = np.zeros(len(x), dtype=np.int64)
-    runs = np.zeros(len(x), dtype=np.int64)
-    for i, row in enumerate(sign):
-        s = row[row != 0]
-        if not len(s):
-            continue
-        cut = np.flatnonzero(np.diff(s) != 0) + 1
-        lengths = np.diff(np.r_[0, cut, len(s)])
-        longest[i], runs[i] = lengths.max(), len(lengths)
-    return n1, n2, longest, runs
+    r = anhoj_rules(sign, np.zeros(len(x)))  # the same runs, found vectorised
+    runs = np.where(n1 + n2 > 0, r["crossings"] + 1, 0)
+    return n1, n2, r["longest_run"].astype(np.int64), runs.astype(np.int64)
 
 
 def _point_tails(
@@ -153,8 +148,12 @@ def _point_tails(
     cov = ~np.isnan(x)
     pois = cov & (kind != "xmr")[:, None]
     s = np.broadcast_to(total[:, None], x.shape)
-    up[pois] = stats.binom.sf(x[pois] - 1, s[pois], share[pois])
-    down[pois] = stats.binom.cdf(x[pois], s[pois], share[pois])
+    up[pois], down[pois] = on_unique(
+        lambda k, n, p: (stats.binom.sf(k - 1, n, p), stats.binom.cdf(k, n, p)),
+        x[pois],
+        s[pois],
+        share[pois],
+    )
     norm = cov & (kind == "xmr")[:, None] & np.isfinite(z)
     up[norm], down[norm] = stats.norm.sf(z[norm]), stats.norm.cdf(z[norm])
     return up, down
@@ -288,8 +287,12 @@ def _limits(
     q = np.broadcast_to(tail[:, None], x.shape)
     pois = cov & (kind != "xmr")[:, None]
     s = np.broadcast_to(total[:, None], x.shape)
-    ucl[pois] = stats.binom.isf(q[pois], s[pois], share[pois])
-    lcl[pois] = stats.binom.ppf(q[pois], s[pois], share[pois])
+    ucl[pois], lcl[pois] = on_unique(  # c-charts: one limit per row; u-charts: per month
+        lambda qq, n, p: (stats.binom.isf(qq, n, p), stats.binom.ppf(qq, n, p)),
+        q[pois],
+        s[pois],
+        share[pois],
+    )
     xmr = cov & (kind == "xmr")[:, None]
     half = stats.norm.isf(q) * sigma[:, None]
     ucl[xmr], lcl[xmr] = (centre + half)[xmr], (centre - half)[xmr]
