@@ -157,3 +157,26 @@ def test_job_contract_columns(filled: dict, store) -> None:  # type: ignore[no-u
     sat = run.frames["values"][run.frames["values"]["measure"] == "victim-satisfaction"].iloc[0]
     assert "no survey responses have been imported" in sat["narrative"]
     assert run.summary["period_end"] == "2022-08"
+
+
+def test_measures_show_the_interval_and_p_each_verdict_used(filled: dict) -> None:
+    """Issue 12 items 2 and 9: the JSON and the table carry the verdict's own interval and p
+    (FDR family of the wards, false-coverage-rate level), through the one formatter."""
+    base = ["measures", "--db", filled["db"], "--measure", "policeuk-all-crime"]
+    rows = json.loads(runner.invoke(app, [*base, "--area-level", "ward", "--json"]).stdout)
+    tested = [r for r in rows if r["verdict_p"] is not None]
+    assert len(tested) >= 15
+    for r in tested:
+        hi = float("inf") if r["verdict_ci_high"] is None else r["verdict_ci_high"]
+        if r["assessment"] == "no significant change":
+            assert r["verdict_ci_low"] <= 1 <= hi and r["verdict_p"] >= 0.05, r
+        else:
+            assert (r["verdict_ci_low"] > 1 or hi < 1) and r["verdict_p"] < 0.05, r
+        assert "BH FDR over" in r["verdict_method"]
+    res = runner.invoke(app, [*base, "--area-level", "force"])
+    assert res.exit_code == 0, res.output
+    force = json.loads(runner.invoke(app, [*base, "--json"]).stdout)[0]
+    flat = " ".join(res.stdout.split())
+    assert force["verdict_interval"] in flat  # the narrative prints the same interval
+    assert force["verdict_method"].startswith(("exact Poisson", "quasi-Poisson, dispersion"))
+    assert "↓ -" not in flat and "p = <" not in flat

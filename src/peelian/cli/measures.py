@@ -10,6 +10,14 @@ from rich.table import Table
 
 from peelian.cli._common import DbOption, JsonOption, console, handle_errors, print_json, store_for
 from peelian.errors import ParameterError
+from peelian.schemas.formatting import (
+    fmt_change,
+    fmt_count,
+    fmt_days,
+    fmt_level,
+    fmt_p_value,
+    is_missing,
+)
 
 __all__ = ["JSON_KEYS", "register"]
 
@@ -40,6 +48,13 @@ JSON_KEYS = (
     "p_value_adjusted",
     "ci_low_adjusted",
     "ci_high_adjusted",
+    "verdict_p",
+    "verdict_ci_low",
+    "verdict_ci_high",
+    "verdict_level",
+    "verdict_interval",
+    "verdict_method",
+    "fdr_family",
     "test_used",
     "significant",
     "assessment",
@@ -105,6 +120,7 @@ def measures(
     """Compute the measures for one area level and print them (a table, or JSON)."""
     if ctx.invoked_subcommand is not None:
         return
+    from peelian.analysis.measures import verdict_evidence
     from peelian.jobs.measures import compute_measures, run_measures
 
     rules = {"anhoj": "anhoj", "western-electric": "western_electric"}.get(spc_rules.lower())
@@ -125,21 +141,28 @@ def measures(
     run_id = None
     if save:
         run_id = compute_measures(store, period_end=period_end, measures=measure, **kwargs)
-    values = result.values[list(JSON_KEYS)]
+    # the interval and p-value each verdict used, with the method (issue 12 item 2)
+    fdr = float(result.summary.get("fdr", 0.05))
+    values = verdict_evidence(result.values, fdr=fdr)[list(JSON_KEYS)]
     if as_json:
         print_json(values.astype(object).where(values.notna(), None).to_dict("records"))
         return
     t = Table(title=f"Measures, {area_level}, 12 months to {result.summary['period_end']}")
-    for c in ("measure", "area", "current", "compared", "change", "p", "assessment", "SPC"):
+    for c in ("measure", "area", "current", "compared", "change", "rate ratio interval", "p",
+              "test", "assessment", "SPC"):  # fmt: skip
         t.add_column(c, overflow="fold")
     for r in values.itertuples():
-        cur = "-" if r.current != r.current else f"{r.current:,.0f}"
-        comp = "-" if r.comparison != r.comparison else f"{r.comparison:,.0f} ({r.compared_with})"
-        chg = "-" if r.change_pct != r.change_pct else f"{r.change_pct:+.0f}%"
-        p = "-" if r.p_value_adjusted != r.p_value_adjusted else f"{r.p_value_adjusted:.3g}"
+        harm = r.unit == "cchi_harm"
+        cur = fmt_days(r.harm) if harm else fmt_count(r.current)
+        comp = "-" if is_missing(r.comparison) else f"{fmt_count(r.comparison)} ({r.compared_with})"
+        level = "" if is_missing(r.verdict_level) else f" ({fmt_level(r.verdict_level)})"
+        interval = "-" if is_missing(r.verdict_p) else f"{r.verdict_interval}{level}"
+        spc = r.spc_signal if r.spc_signal not in (None, "", "none") else "no signal"
         t.add_row(
-            r.measure, str(r.area_name), cur, comp, chg, p, str(r.assessment), str(r.spc_signal)
-        )
+            r.measure, str(r.area_name), cur, comp, fmt_change(r.change_pct, 0, arrow=False),
+            interval, fmt_p_value(r.verdict_p), str(r.verdict_method or "-"), str(r.assessment),
+            str(spc),
+        )  # fmt: skip
     console.print(t)
     if area_level == "force":
         for r in values.itertuples():
