@@ -33,9 +33,16 @@ def test_filters(store) -> None:
     assert len(frames.load_stops(store, month_to="2020-05")) == 300
 
 
-def test_split_lsoa_maps_to_lowest_2021_code_and_is_flagged(store, tmp_path: Path) -> None:
+def test_split_lsoa_goes_to_the_successor_containing_the_event(store, tmp_path: Path) -> None:
+    """Decision 0015: an event published with a split 2011 LSOA goes whole to the 2021 successor
+    whose boundary contains its location (not to the lowest code), and is flagged; without
+    the successors' boundaries it is left unplaced, never guessed."""
     if not LOOKUP.exists():
         pytest.skip(f"bundled ONS lookup {LOOKUP} absent")
+    from shapely.geometry import box
+
+    from peelian.data.tables import areas
+
     lk = pd.read_csv(LOOKUP, usecols=["lsoa11_code", "lsoa21_code", "change_code"])
     split = lk[lk["change_code"] == "S"].groupby("lsoa11_code")["lsoa21_code"].apply(sorted)
     code11, codes21 = split.index[0], split.iloc[0]
@@ -52,8 +59,22 @@ def test_split_lsoa_maps_to_lowest_2021_code_and_is_flagged(store, tmp_path: Pat
     ev = frames.load_events(store).sort_values("row_number")
     first = ev.iloc[0]
     assert first["lsoa_code"] == code11
-    assert first["lsoa21_code"] == codes21[0] and bool(first["lsoa21_ambiguous"])
+    assert pd.isna(first["lsoa21_code"]) and bool(first["lsoa21_ambiguous"])  # no boundaries
     assert not ev["lsoa21_ambiguous"].iloc[1:].any()
+    e, n = float(first["easting"]), float(first["northing"])
+    shapes = {codes21[0]: box(e + 500, n + 500, e + 900, n + 900)}  # the lowest code: elsewhere
+    shapes[codes21[-1]] = box(e - 100, n - 100, e + 100, n + 100)  # contains the event
+    with store.begin() as conn:
+        conn.execute(
+            insert(areas),
+            [
+                {"code": c, "level": "lsoa21", "name": c, "geometry_wkb": g.wkb_hex}
+                for c, g in shapes.items()
+            ],
+        )
+    first = frames.load_events(store).sort_values("row_number").iloc[0]
+    assert first["lsoa21_code"] == codes21[-1] != codes21[0]
+    assert bool(first["lsoa21_ambiguous"])
 
 
 def test_data_status_of_an_empty_store(store) -> None:

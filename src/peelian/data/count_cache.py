@@ -45,8 +45,9 @@ __all__ = [
     "write_counts",
 ]
 
-#: Bump when the meaning of a cached frame changes (its columns, or how it is counted).
-CACHE_FORMAT = 1
+#: Bump when the meaning of a cached frame changes (its columns, or how it is counted); 2: LSOA
+#: codes placed in the 2021 geography by the rule of decision 0015.
+CACHE_FORMAT = 2
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,11 @@
-"""The aggregates the measures engine needs, read from the store with SQL.
+"""The aggregates the measures engine, the jobs and the pages need, read from the store with SQL.
 
-- :func:`policeuk_counts` -- monthly counts per LSOA (with its vintage) per police.uk category
-  from ``events`` (one GROUP BY; unlocated rows kept with a null LSOA).
+- :func:`area_counts` -- the one read path for police.uk counts: per force, month, category and
+  published LSOA, placed in its LSOA 2021 by the one rule of decision 0015 (unlocated rows kept
+  with a null LSOA). Every page and endpoint that shows a count by month, category or area
+  reads it; nothing above the data layer groups raw events.
+- :func:`policeuk_counts` -- the same counts summed per month, LSOA 2021 and category (what
+  the measures engine reads).
 - :func:`force_measure_frame` -- force occurrences for the offence sets: aggregated per month,
   LSOA, Home Office code and flag set in SQL, or one row per crime (with involvements) when a
   set needs the people involved (age, sex).
@@ -24,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
-from peelian.data.count_cache import cache_key, data_version, read_counts, write_counts
+from peelian.data.count_cache import cache_key, data_version, read_counts, sql_text, write_counts
+from peelian.data.geography import Lsoa21Rule, geography_version, lsoa21_rule
 from peelian.data.ingest.batch import QuarantinedRow, open_batch
 from peelian.data.results import latest_result, list_results, save_result
 from peelian.data.store import Store
@@ -34,9 +39,12 @@ from peelian.data.tables import area_population, areas, events, lsoa_lookup, occ
 from peelian.data.tables.surveys import survey_responses
 from peelian.errors import IngestError, NotFoundError, SchemaError
 from peelian.offences import BOOLEAN_FLAG_COLUMNS
+from peelian.schemas.months import MONTH_PATTERN, check_month_range
 
 __all__ = [
+    "AREA_COUNT_COLUMNS",
     "EXTERNAL_KIND",
+    "area_counts",
     "external_series",
     "import_external_series",
     "force_measure_frame",
@@ -51,6 +59,93 @@ EXTERNAL_KIND = "external_series"
 _FLAGS = BOOLEAN_FLAG_COLUMNS
 
 
+#: Columns of :func:`area_counts` (more may be added, none renamed).
+AREA_COUNT_COLUMNS = (
+    "force",
+    "month",
+    "category",
+    "lsoa_code",
+    "lsoa_vintage",
+    "lsoa21_code",
+    "lsoa21_rule",
+    "n",
+)
+_BASE = ("force", "month", "category", "lsoa_code", "lsoa_vintage")
+
+
+def area_counts(store: Store, *, cache: bool = True) -> pd.DataFrame:
+    """The one read path for police.uk aggregates: events per force, month, category and
+    published LSOA, each placed in its LSOA 2021 by the one rule of decision 0015
+    (:func:`peelian.data.geography.lsoa21_rule`).
+
+    Columns :data:`AREA_COUNT_COLUMNS`: ``lsoa_code``/``lsoa_vintage`` as published (missing
+    when unlocated), ``lsoa21_code`` (missing when it cannot be placed), ``lsoa21_rule``
+    (published, lookup, point, unplaced) and ``n``. A split 2011 LSOA's events are counted per
+    published location, so each goes whole to the successor that contains it. The measures,
+    the jobs and every page read their counts from here (or from :func:`policeuk_counts`,
+    which sums this frame); with ``cache`` the frame is kept until new police.uk data or new
+    boundaries land (decision 0008)."""
+    rule = lsoa21_rule(store)
+    split = sorted(rule.split)
+    e = events.c
+    base = [e[c] for c in _BASE]
+    n = func.count().label("n")
+    q1 = select(*base, n)
+    if split:
+        q1 = q1.where(
+            or_(
+                e.lsoa_code.is_(None),
+                e.lsoa_vintage.is_(None),
+                e.lsoa_vintage != 2011,
+                e.lsoa_code.not_in(split),
+            )
+        )
+    q1 = q1.group_by(*base)
+    q2 = (
+        select(*base, e.easting, e.northing, n)
+        .where(e.lsoa_vintage == 2011, e.lsoa_code.in_(split))
+        .group_by(*base, e.easting, e.northing)
+    )
+    if not cache:
+        return _typed(_place(store, rule, q1, q2 if split else None))
+    geo = geography_version(store)
+    key = cache_key(store, f"area-counts|{geo}|{sql_text(store, q2)}", q1)
+    version = data_version(store, "policeuk")
+    frame = read_counts(store, [key], version).get(key)
+    if frame is None:
+        frame = _place(store, rule, q1, q2 if split else None)
+        write_counts(store, {key: ("area-counts", frame)}, version)
+    return _typed(frame)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same dtypes whether counted now or read back from the cache's Parquet."""
+    out = frame.copy()
+    for c in ("force", "month", "category", "lsoa_code", "lsoa21_code", "lsoa21_rule"):
+        col = out[c].astype(object)
+        out[c] = col.where(col.notna(), None).astype(object)
+    out["lsoa_vintage"] = pd.array(pd.to_numeric(out["lsoa_vintage"]), dtype="Int16")
+    out["n"] = out["n"].astype("int64")
+    return out.reset_index(drop=True)
+
+
+def _place(store: Store, rule: Lsoa21Rule, q1: Any, q2: Any | None) -> pd.DataFrame:
+    parts = [store.read_frame(q1, raw=True)]
+    if q2 is not None:
+        parts.append(store.read_frame(q2, raw=True))
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    frame["n"] = pd.to_numeric(frame["n"]).astype("int64")
+    frame["lsoa_vintage"] = pd.array(
+        pd.to_numeric(frame["lsoa_vintage"], errors="coerce"), dtype="Int16"
+    )
+    placed = rule.place(frame)
+    frame["lsoa21_code"] = placed["lsoa21_code"]
+    frame["lsoa21_rule"] = placed["lsoa21_rule"]
+    keys = [*_BASE, "lsoa21_code", "lsoa21_rule"]
+    out = frame.groupby(keys, dropna=False, sort=True, observed=True)["n"].sum().reset_index()
+    return out[list(AREA_COUNT_COLUMNS)]
+
+
 def policeuk_counts(
     store: Store,
     *,
@@ -59,33 +154,34 @@ def policeuk_counts(
     month_to: str | None = None,
     cache: bool = True,
 ) -> pd.DataFrame:
-    """month, lsoa_code, lsoa_vintage, category, n -- street crimes and ASB per LSOA and month.
+    """month, lsoa_code, lsoa_vintage, category, n -- street crimes and ASB per LSOA and month,
+    summed from :func:`area_counts`: ``lsoa_code`` is the LSOA 2021 where the rule of decision
+    0015 places the events (vintage 2021), else the code as published (unlocated rows keep a
+    missing LSOA), so the measures count exactly what the pages show.
 
     With ``cache`` the counts are kept until new data land (decision 0008)."""
-    n = func.count().label("n")
-    q = select(events.c.month, events.c.lsoa_code, events.c.lsoa_vintage, events.c.category, n)
+    month_from, month_to = check_month_range(month_from, month_to)
+    frame = area_counts(store, cache=cache)
     if force:
-        q = q.where(events.c.force == force)
+        frame = frame[frame["force"] == force]
     if month_from:
-        q = q.where(events.c.month >= month_from)
+        frame = frame[frame["month"] >= month_from]
     if month_to:
-        q = q.where(events.c.month <= month_to)
-    # in the order of ix_events_month_category, which covers the query
-    q = q.group_by(events.c.month, events.c.category, events.c.lsoa_code, events.c.lsoa_vintage)
-    if not cache:
-        return _read_counts(store, q)
-    key, version = cache_key(store, "policeuk-counts", q), data_version(store, "policeuk")
-    frame = read_counts(store, [key], version).get(key)
-    if frame is None:
-        frame = _read_counts(store, q)
-        write_counts(store, {key: ("policeuk-counts", frame)}, version)
-    return frame
-
-
-def _read_counts(store: Store, q: Any) -> pd.DataFrame:
-    frame = store.read_frame(q, raw=True)  # strings and integers only
-    frame["n"] = frame["n"].astype("int64")
-    return frame
+        frame = frame[frame["month"] <= month_to]
+    placed = frame["lsoa21_code"].notna()
+    out = pd.DataFrame(
+        {
+            "month": frame["month"],
+            "lsoa_code": frame["lsoa21_code"].where(placed, frame["lsoa_code"]),
+            "lsoa_vintage": frame["lsoa_vintage"].where(~placed, 2021),
+            "category": frame["category"],
+            "n": frame["n"],
+        }
+    )
+    keys = ["month", "category", "lsoa_code", "lsoa_vintage"]
+    out = out.groupby(keys, dropna=False, sort=True)["n"].sum().reset_index()
+    out["n"] = out["n"].astype("int64")
+    return out[["month", "lsoa_code", "lsoa_vintage", "category", "n"]]
 
 
 def source_months(store: Store, *, force: str | None = None) -> dict[str, list[str]]:
@@ -255,7 +351,7 @@ def import_external_series(
         if not name:
             bad.append(QuarantinedRow(i, "no_series", "No series name.", raw))
             continue
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        if not re.match(MONTH_PATTERN, month):
             bad.append(
                 QuarantinedRow(i, "bad_month", f"Month {row['month']!r} is not YYYY-MM.", raw)
             )

@@ -5,10 +5,12 @@
     history = load_outcomes(store, crime_ids=["f0e0b424..."])
     status = data_status(store)              # what `peelian info` prints
 
-``load_events`` adds ``lsoa21_code``: the event's LSOA in the 2021 geography. A 2021-vintage code
-is its own 2021 code; a 2011 code is mapped through the ONS lookup (table ``lsoa_lookup``, loaded
-by ``peelian areas load``). Where one 2011 LSOA was split into several 2021 LSOAs the lowest
-2021 code is used and ``lsoa21_ambiguous`` is True; with no lookup loaded, 2011 codes map to
+``load_events`` adds ``lsoa21_code``: the event's LSOA in the 2021 geography by the one rule of
+decision 0015 (:func:`peelian.data.geography.lsoa21_rule`), the same the counts, the measures
+and every page use: a 2021 code is itself; a 2011 code goes through the ONS lookup (table
+``lsoa_lookup``, loaded by ``peelian areas load``); where one 2011 LSOA was split into several
+2021 LSOAs the event goes to the successor containing its published location and
+``lsoa21_ambiguous`` is True. A code the rule cannot place (no lookup, no boundaries) maps to
 missing (``<NA>``), never to a guess.
 """
 
@@ -20,6 +22,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import and_, case, func, literal, select, union_all
 
+from peelian.data.geography import lsoa21_rule
 from peelian.data.results import list_results
 from peelian.data.store import Store
 from peelian.data.tables import (
@@ -77,17 +80,6 @@ def _filters(table: Any, force: str | None, month_from: str | None, month_to: st
     return where
 
 
-def _lsoa21_map(store: Store) -> pd.DataFrame:
-    """lsoa11_code -> (lsoa21_code, ambiguous) from the ONS lookup (empty if not loaded)."""
-    lk = store.read_frame(select(lsoa_lookup.c.lsoa11_code, lsoa_lookup.c.lsoa21_code))
-    if lk.empty:
-        return pd.DataFrame(columns=["lsoa11_code", "lsoa21_code", "lsoa21_ambiguous"])
-    lk = lk.sort_values(["lsoa11_code", "lsoa21_code"])
-    counts = lk.groupby("lsoa11_code")["lsoa21_code"].transform("size")
-    lk["lsoa21_ambiguous"] = counts > 1
-    return lk.drop_duplicates("lsoa11_code", keep="first")
-
-
 def load_events(
     store: Store,
     *,
@@ -116,15 +108,12 @@ def load_events(
     for c in ("easting", "northing", "longitude", "latitude"):
         frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float)
     frame["lsoa_vintage"] = pd.array(frame["lsoa_vintage"], dtype="Int16")
-    lk = _lsoa21_map(store)
-    mapped = frame[["lsoa_code"]].merge(
-        lk, how="left", left_on="lsoa_code", right_on="lsoa11_code", sort=False
-    )
-    is21 = (frame["lsoa_vintage"] == 2021).fillna(False).to_numpy(bool)
-    lsoa21 = mapped["lsoa21_code"].astype(object).where(~is21, frame["lsoa_code"].to_numpy())
-    frame["lsoa21_code"] = pd.array(lsoa21.to_numpy(), dtype="string")
-    amb = mapped["lsoa21_ambiguous"].astype("boolean").fillna(False).to_numpy(bool) & ~is21
-    frame["lsoa21_ambiguous"] = amb
+    rule = lsoa21_rule(store)
+    placed = rule.place(frame)
+    frame["lsoa21_code"] = placed["lsoa21_code"]
+    # published with a 2011 code that became several 2021 LSOAs (placed by location)
+    split = frame["lsoa_code"].isin(rule.split.keys()).to_numpy(bool)
+    frame["lsoa21_ambiguous"] = split & (placed["lsoa21_rule"] != "published").to_numpy(bool)
     return frame[EVENT_COLUMNS]
 
 

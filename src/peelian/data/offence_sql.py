@@ -35,6 +35,7 @@ from sqlalchemy import (
 
 from peelian._parallel import parallel_map, worker_count
 from peelian.data.count_cache import cache_key, data_version, read_counts, write_counts
+from peelian.data.geography import Lsoa21Rule, geography_version, lsoa21_rule
 from peelian.data.store import Store
 from peelian.data.tables import involvements, occurrences, persons
 from peelian.offences import ROLES, OffenceSet, offence_set
@@ -144,6 +145,7 @@ def force_measure_counts(
     if not measures:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COUNT_COLUMNS})
     occ = occurrences
+    geo = geography_version(store)  # the LSOA 2021 placement depends on the boundaries
     conds: dict[str, Any] = {}
     what: dict[str, str] = {}
     keys = []
@@ -154,7 +156,7 @@ def force_measure_counts(
         probe = select(func.sum(case((cond, 1), else_=0)))
         if force:
             probe = probe.where(occ.c.force == force)
-        key = cache_key(store, "force-measure", probe)
+        key = cache_key(store, f"force-measure|{geo}", probe)
         keys.append(key)
         conds.setdefault(key, cond)
         what.setdefault(key, f"force-measure:{name}")
@@ -186,10 +188,16 @@ def force_measure_counts(
 
 def _count(store: Store, conds: Sequence[Any], force: str | None) -> list[pd.DataFrame]:
     """(month, area_code, count) of the records meeting each condition, in one GROUP BY
-    (split by month over the cores: each part on its own connection)."""
+    (split by month over the cores: each part on its own connection). ``area_code`` is the
+    record's LSOA 2021 by the one rule of decision 0015 (records of a split 2011 LSOA are
+    grouped by location too, so each goes whole to its successor), else its LSOA as recorded."""
     occ = occurrences
+    rule = lsoa21_rule(store)
+    split = sorted(rule.split)
     sums = [func.sum(case((c, 1), else_=0)).label(f"m{i}") for i, c in enumerate(conds)]
     q = select(occ.c.month, occ.c.lsoa_code, *sums).group_by(occ.c.month, occ.c.lsoa_code)
+    if split:
+        q = q.where(or_(occ.c.lsoa_code.is_(None), occ.c.lsoa_code.not_in(split)))
     if force:
         q = q.where(occ.c.force == force)
     months = store.read_frame(select(occ.c.month).distinct().order_by(occ.c.month))["month"]
@@ -201,6 +209,13 @@ def _count(store: Store, conds: Sequence[Any], force: str | None) -> list[pd.Dat
         wide = pd.concat(frames, ignore_index=True)
     else:
         wide = store.read_frame(q, raw=True)  # strings and integers only
+    if split:
+        keys = (occ.c.month, occ.c.lsoa_code, occ.c.easting, occ.c.northing)
+        qs = select(*keys, *sums).where(occ.c.lsoa_code.in_(split)).group_by(*keys)
+        if force:
+            qs = qs.where(occ.c.force == force)
+        wide = pd.concat([wide, store.read_frame(qs, raw=True)], ignore_index=True)
+    wide = _in_lsoa21(rule, wide, len(conds))
     out = []
     for i in range(len(conds)):
         n = pd.to_numeric(wide[f"m{i}"]).fillna(0).astype("int64")
@@ -215,6 +230,20 @@ def _count(store: Store, conds: Sequence[Any], force: str | None) -> list[pd.Dat
             )
         )
     return out
+
+
+def _in_lsoa21(rule: Lsoa21Rule, wide: pd.DataFrame, n_conds: int) -> pd.DataFrame:
+    """``wide`` regrouped by month and LSOA 2021 (the code as recorded where it cannot be
+    placed); force records carry no vintage column in this query, so the rule reads it from the
+    code (see :meth:`peelian.data.geography.Lsoa21Rule.place`)."""
+    placed = rule.place(wide)["lsoa21_code"].astype(object)
+    code = placed.where(placed.notna(), wide["lsoa_code"].astype(object))
+    sums = [f"m{i}" for i in range(n_conds)]
+    frame = wide[["month", *sums]].copy()
+    for c in sums:
+        frame[c] = pd.to_numeric(frame[c]).fillna(0).astype("int64")
+    frame["lsoa_code"] = code.to_numpy(dtype=object)
+    return frame.groupby(["month", "lsoa_code"], dropna=False, sort=True)[sums].sum().reset_index()
 
 
 def _months(q: Any, first: str | None, stop: str | None) -> Any:

@@ -6,6 +6,8 @@ LSOA 2011 (mapped to 2021 through the ONS lookup), with population, ethnicity an
 - :func:`areas_frame`, :func:`force_boundary`, :func:`area_children`, :func:`area`,
   :func:`area_lookup`, :func:`population_frame`, :func:`ethnicity_frame`,
   :func:`deprivation_frame` read it back (geometry in EPSG:27700).
+- :func:`lsoa21_rule` is the one rule that places a record's LSOA code in the 2021 geography
+  (decision 0015): the counts, the frames and every page use it.
 - :func:`apportion` is the largest-remainder apportionment used for LSOA 2011 -> 2021
   population (see docs/guide/geography.md).
 """
@@ -14,6 +16,12 @@ from __future__ import annotations
 
 from peelian.data.geography._build import apportion
 from peelian.data.geography._load import load_areas
+from peelian.data.geography._lsoa21 import (
+    PLACEMENT_RULES,
+    Lsoa21Rule,
+    geography_version,
+    lsoa21_rule,
+)
 from peelian.data.geography._query import (
     CHILD_LEVEL,
     LEVELS,
@@ -31,6 +39,8 @@ __all__ = [
     "CHILD_LEVEL",
     "LEVELS",
     "NORTHUMBRIA",
+    "PLACEMENT_RULES",
+    "Lsoa21Rule",
     "apportion",
     "area",
     "area_children",
@@ -39,7 +49,9 @@ __all__ = [
     "deprivation_frame",
     "ethnicity_frame",
     "force_boundary",
+    "geography_version",
     "load_areas",
+    "lsoa21_rule",
     "population_frame",
 ]
 

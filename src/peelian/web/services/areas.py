@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from peelian.data.tables import areas, lsoa_lookup
+from peelian.data.tables import areas
 from peelian.errors import NotFoundError, ParameterError
 from peelian.web.context import WebContext
 from peelian.web.services.common import page, records
@@ -61,22 +61,16 @@ def areas_frame(ctx: WebContext) -> pd.DataFrame:
 
 
 def lsoa_parents(ctx: WebContext) -> pd.DataFrame:
-    """For every LSOA code (2011 or 2021) found in events: its LSOA 2021, ward, CSP and force.
+    """lsoa21_code, ward_code, csp_code, force_code of every loaded LSOA 2021.
 
-    LSOA 2011 codes go through the ONS lookup; a split LSOA maps to the first 2021 LSOA it became.
+    Records are placed in their LSOA 2021 by the data layer (the one rule of decision 0015,
+    :func:`peelian.data.geography.lsoa21_rule`); this only climbs the hierarchy from there.
     """
 
     def build() -> pd.DataFrame:
         frame = areas_frame(ctx)
         l21 = frame[frame["level"] == "lsoa21"][["code", "ward_code", "csp_code", "force_code"]]
-        l21 = l21.rename(columns={"code": "lsoa21_code"})
-        lookup = ctx.store.read_frame(select(lsoa_lookup.c.lsoa11_code, lsoa_lookup.c.lsoa21_code))
-        lookup = lookup.sort_values(["lsoa11_code", "lsoa21_code"]).drop_duplicates("lsoa11_code")
-        direct = pd.DataFrame({"lsoa_code": l21["lsoa21_code"], "lsoa21_code": l21["lsoa21_code"]})
-        mapped = lookup.rename(columns={"lsoa11_code": "lsoa_code"})
-        mapped = mapped[~mapped["lsoa_code"].isin(direct["lsoa_code"])]
-        codes = pd.concat([direct, mapped], ignore_index=True)
-        return codes.merge(l21, on="lsoa21_code", how="inner")
+        return l21.rename(columns={"code": "lsoa21_code"}).drop_duplicates("lsoa21_code")
 
     return ctx.derived("lsoa_parents", build)  # type: ignore[no-any-return]
 

@@ -1,8 +1,10 @@
 """Event counts by month, category and area: aggregates only, never a person or a single event.
 
-The base table (events per force, month, category and LSOA) is built once per data version with
-one SQL ``GROUP BY`` and filtered in memory, so requests stay fast on the whole force's data.
-Harm uses the Cambridge Crime Harm Index category weights of :func:`peelian.offences.cchi_weights`
+The base table is the data layer's one read path, :func:`peelian.data.counts.area_counts`
+(events per force, month, category and LSOA, each placed in its LSOA 2021 by the rule of
+decision 0015, kept per data version), joined to the area hierarchy once per data version and
+filtered in memory; this module never groups raw events itself, so the area profile, the events
+API, the map and the measures count the same events. Harm uses the Cambridge Crime Harm Index category weights of :func:`peelian.offences.cchi_weights`
 (Sherman, Neyroud & Neyroud 2016, "The Cambridge Crime Harm Index", Policing 10(3)).
 """
 
@@ -11,13 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
 
-from peelian.data.tables import events
+from peelian.data.counts import area_counts
 from peelian.errors import ParameterError
+from peelian.schemas.months import check_month_range
 from peelian.web.context import WebContext
 from peelian.web.services.areas import areas_frame, lsoa_parents
-from peelian.web.services.common import check_month, page, records
+from peelian.web.services.common import page, records
 
 __all__ = ["BY", "METRICS", "area_values", "category_weights", "counts", "event_base"]
 
@@ -47,23 +49,17 @@ def category_weights() -> dict[str, float]:
 
 
 def event_base(ctx: WebContext) -> pd.DataFrame:
-    """force, month, category, lsoa_code, n, harm, lsoa21_code, ward_code, csp_code, force_code."""
+    """force, month, category, lsoa_code (as published), n, harm, lsoa21_code (by the rule of
+    decision 0015), lsoa21_rule, ward_code, csp_code, force_code."""
 
     def build() -> pd.DataFrame:
-        frame = ctx.store.read_frame(
-            select(
-                events.c.force,
-                events.c.month,
-                events.c.category,
-                events.c.lsoa_code,
-                func.count().label("n"),
-            ).group_by(events.c.force, events.c.month, events.c.category, events.c.lsoa_code)
-        )
-        frame["n"] = frame["n"].astype("int64")
+        frame = area_counts(ctx.store)
         weights = category_weights()
         frame["harm"] = frame["n"] * frame["category"].map(weights).astype(float)
         parents = lsoa_parents(ctx)
-        frame = frame.merge(parents, on="lsoa_code", how="left")
+        frame = frame.merge(parents, on="lsoa21_code", how="left", indicator=True)
+        # an LSOA 2021 outside the loaded areas (a cross-border record) has no area here
+        frame.loc[frame.pop("_merge") != "both", "lsoa21_code"] = None
         for col in ("force", "category", "month", "lsoa21_code", "ward_code", "csp_code"):
             frame[col] = frame[col].astype("category")
         return frame
@@ -79,8 +75,7 @@ def _filter(
     area: str | None,
     force: str | None,
 ) -> pd.DataFrame:
-    month_from = check_month(month_from, "month_from")
-    month_to = check_month(month_to, "month_to")
+    month_from, month_to = check_month_range(month_from, month_to)
     mask = pd.Series(True, index=frame.index)
     months = frame["month"].astype(str)
     if month_from:
