@@ -1,11 +1,17 @@
 """Kernel density estimation on a square grid in metres: quartic or Gaussian kernels, an
 automatic (reported) bandwidth, and dual KDE (crime relative to population).
 
-Events are binned to the grid (or to a finer grid, ``oversample`` bins per cell side) and the
-bins are convolved with the kernel by FFT (scipy.signal.fftconvolve). The result equals the
-direct kernel sum over the events placed at their bin centres (tested), so the only
-approximation is binning: at most half a bin (``cell_size / oversample / 2``) of displacement,
-well inside police.uk's own ~200 m snapping.
+By default (``method="exact"``) the density at every cell centre is the direct kernel sum over
+the events at their own coordinates: events sharing a location (police.uk snaps every crime to a
+map point) are summed once, and each location adds its kernel to the cells within the kernel's
+reach. ``method="binned"`` is the older fast path: events are binned to the grid (or to a finer
+grid, ``oversample`` bins per cell side) and the bins are convolved with the kernel by FFT
+(scipy.signal.fftconvolve), which equals the direct sum over the events moved to their bin
+centres; moving a point up to half a cell changes the surface by up to 13% of its maximum
+(the Newcastle robbery fixture: 250 m cells, quartic kernel, ArcGIS bandwidth 428 m), so it
+is no longer the default. Silverman BW (1986), *Density Estimation for
+Statistics and Data Analysis*, s3.5 (exact evaluation) and s3.5.2 / Wand MP, Jones MC (1995),
+*Kernel Smoothing*, appendix D (binned approximations and their error).
 """
 
 from __future__ import annotations
@@ -115,6 +121,40 @@ def _density_raster(
     return np.clip(out, 0.0, None)
 
 
+def _density_exact(
+    grid: Grid, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: float, kernel: str
+) -> np.ndarray:
+    """Kernel density (per m^2) at every lattice cell centre: the direct sum over the points.
+
+    Points at the same coordinates are merged (their weights added); each distinct point adds
+    the kernel at the centres of the cells within ``h`` (quartic) or ``4h`` (Gaussian) of it.
+    """
+    assert grid.origin is not None and grid.lattice_shape is not None
+    cs = grid.cell_size
+    nr, nc = grid.lattice_shape
+    out = np.zeros(nr * nc)
+    keep = np.isfinite(x) & np.isfinite(y) & (w != 0)
+    if not keep.any():
+        return out.reshape(nr, nc)
+    pts, inv = np.unique(np.column_stack([x[keep], y[keep]]), axis=0, return_inverse=True)
+    pw = np.bincount(inv.reshape(-1), weights=w[keep], minlength=len(pts))
+    support = h if kernel == "quartic" else GAUSSIAN_CUTOFF * h
+    r = int(math.ceil(support / cs)) + 1
+    off = np.arange(-r, r + 1)
+    dr, dc = (a.ravel() for a in np.meshgrid(off, off, indexing="ij"))
+    chunk = max(1, 2_000_000 // len(dr))
+    ox, oy = grid.origin
+    for start in range(0, len(pts), chunk):
+        px, py = pts[start : start + chunk, 0], pts[start : start + chunk, 1]
+        rows = np.floor((py - oy) / cs).astype(np.int64)[:, None] + dr[None, :]
+        cols = np.floor((px - ox) / cs).astype(np.int64)[:, None] + dc[None, :]
+        ok = (rows >= 0) & (rows < nr) & (cols >= 0) & (cols < nc)
+        d = np.hypot(ox + (cols + 0.5) * cs - px[:, None], oy + (rows + 0.5) * cs - py[:, None])
+        val = kernel_value(d, h, kernel) * pw[start : start + chunk, None]
+        out += np.bincount((rows * nc + cols)[ok], weights=val[ok], minlength=nr * nc)
+    return out.reshape(nr, nc)
+
+
 def _points(
     events: pd.DataFrame, positions: np.ndarray, func: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -163,15 +203,20 @@ def kde(
     harm_weights: Mapping[str, float] | None = None,
     harm_col: str | None = None,
     oversample: int = 1,
+    method: str = "exact",
 ) -> HotspotResult:
     """Kernel density of ``events`` on a square grid over ``boundary`` (EPSG:27700 metres).
 
     ``bandwidth=None`` uses :func:`arcgis_bandwidth` and reports it. ``value="harm"`` weights each
     event by its CCHI weight: ``harm_weights`` keyed by ``harm_col`` (default the police.uk
     category, ``category`` or force records' ``policeuk_category``; ``"ho_code"`` with Home
-    Office code weights). ``oversample`` (odd) bins events ``oversample`` x ``oversample`` per
-    cell before convolving. Refuses longitude/latitude. ``cells`` has :data:`KDE_COLUMNS`.
+    Office code weights). ``method``: "exact" (default: the direct kernel sum at each cell
+    centre over the events' own coordinates) or "binned" (FFT over events binned
+    ``oversample`` x ``oversample`` per cell, ``oversample`` odd: faster, but a point may move
+    half a bin; see the module docstring). Refuses longitude/latitude. ``cells`` has
+    :data:`KDE_COLUMNS`.
     """
+    _check_method(method, "kde")
     check_params(
         "kde", {"bandwidth": bandwidth, "kernel": kernel, "value": value, "oversample": oversample}
     )
@@ -191,21 +236,34 @@ def kde(
         assert harm_weights is not None
         w = event_weights(events, harm_weights, harm_col)[0][use]
     h = _bandwidth(bandwidth, x, y, w, g, choices, warnings)
-    dens = g.from_raster(_density_raster(g, x, y, w, h, kernel, oversample)) * 1e6
+    raster = (
+        _density_exact(g, x, y, w, h, kernel)
+        if method == "exact"
+        else _density_raster(g, x, y, w, h, kernel, oversample)
+    )
+    dens = g.from_raster(raster) * 1e6
     cols = base_frame(g, counts)
     cols["density"] = dens
     summary = {
         "bandwidth": h, "kernel": kernel, "cell_size": g.cell_size, "n_points": int(len(x)),
         "max_density": float(dens.max()) if len(dens) else 0.0, "units": "per km2",
+        "method": method,
     }  # fmt: skip
     params = {
         "cell_size": g.cell_size, "bandwidth": h, "kernel": kernel, "value": value,
-        "oversample": oversample,
+        "oversample": oversample, "method": method,
     }  # fmt: skip
     return HotspotResult(
         analysis="kde", data=cols, grid=g, params=params, choices=choices,
         report=counts.report, summary=summary, warnings=tuple(warnings),
     )  # fmt: skip
+
+
+def _check_method(method: str, func: str) -> None:
+    if method not in ("exact", "binned"):
+        raise ParameterError(
+            f"The 'method' parameter of {func} must be 'exact' or 'binned'. Got {method!r}."
+        )
 
 
 def _population_points(
@@ -266,7 +324,7 @@ def dual_kde(
     first = kde(events, g, bandwidth=bandwidth, kernel=kernel)
     px, py, pw = _population_points(population, population_col)
     h = first.params["bandwidth"]
-    pop = g.from_raster(_density_raster(g, px, py, pw, h, kernel, 1)) * 1e6
+    pop = g.from_raster(_density_exact(g, px, py, pw, h, kernel)) * 1e6
     with np.errstate(divide="ignore", invalid="ignore"):
         risk = np.where(pop >= min_population_density, first.data["density"] / pop * per, np.nan)
     cols = dict(first.data)
