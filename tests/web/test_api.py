@@ -277,6 +277,8 @@ _TYPES = {"string": str, "boolean": bool, "array": list, "object": dict}
 def _problems(value: object, schema: dict, spec: dict, where: str) -> list[str]:
     """Where ``value`` breaks ``schema``: a missing required key or a value of another type."""
     schema = _resolve(schema, spec)
+    if value is None and schema.get("nullable"):  # OpenAPI 3.0's spelling of "or null"
+        return []
     if "anyOf" in schema:
         tries = [_problems(value, s, spec, where) for s in schema["anyOf"]]
         return [] if any(not t for t in tries) else min(tries, key=len)

@@ -363,8 +363,6 @@ def quarantine_page(
     frame = ctx.store.read_frame(q.order_by(quarantine.c.id).limit(limit).offset(offset))
     with ctx.store.engine.connect() as conn:
         total = int(conn.execute(count_q).scalar_one())
-    if "raw" not in frame.columns:
-        frame["raw"] = None  # the same fields for every role
     person = frame["kind"].map(is_person_level).astype(bool) if len(frame) else pd.Series([])
     withheld = 0
     if len(frame):
