@@ -271,3 +271,22 @@ def test_a_hidden_count_cannot_be_recovered_from_its_siblings(viewer, engine_run
     per_parent = hidden.groupby("parent").size()
     assert (per_parent != 1).all()
     assert len(hidden) >= int(((rows["current"] > 0) & (rows["current"] < 5)).sum())
+
+
+def test_one_decision_for_small_counts_and_a_configurable_threshold(tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from peelian.config import Settings
+    from peelian.web.services.disclosure import hidden_below, sees_small_counts
+
+    ctx = SimpleNamespace(settings=Settings(data_dir=tmp_path, env="test", small_count_threshold=3))
+    assert hidden_below(ctx, SimpleNamespace(role="viewer")) == 3
+    assert hidden_below(ctx, SimpleNamespace(role="analyst")) is None
+    default = SimpleNamespace(settings=Settings(data_dir=tmp_path, env="test"))
+    assert hidden_below(default, SimpleNamespace(role="viewer")) == 5
+    assert [sees_small_counts(r) for r in ("viewer", "analyst", "admin", None)] == [
+        False,
+        True,
+        True,
+        False,
+    ]

@@ -86,3 +86,10 @@ def test_hotspot_wording_uses_the_formatter(store, seeded, viewer) -> None:
     assert "882.375" not in html
     assert f"significance after {fdr_label(0.05)}" in html
     assert "at True" not in html
+
+
+def test_area_profile_prints_the_decile_as_a_whole_number(viewer) -> None:
+    data = viewer.get("/areas/E01030007.json").json()
+    assert data["area"]["imd_decile"] == 8
+    html = viewer.get("/areas/E01030007").text
+    assert "IMD decile 8 (1 = most deprived)" in html and "IMD decile 8.0" not in html
