@@ -18,8 +18,8 @@ Settings come from environment variables prefixed ``PEELIAN_`` (and a ``.env`` f
 - ``PEELIAN_TRUSTED_PROXIES``: comma-separated addresses or networks of reverse proxies whose
   ``X-Forwarded-For`` is believed (empty by default: the peer address is used).
 - ``PEELIAN_SESSION_IDLE_MINUTES``: a session ends after this much inactivity (default 30).
-- ``PEELIAN_LOGIN_CONCURRENCY``: password checks run at once at most (default 2); more are
-  refused with 503 before any hashing.
+- ``PEELIAN_LOGIN_CONCURRENCY``: password checks run at once at most (default half the cores,
+  at least 1); a few more wait briefly, the rest are refused with 503 before any hashing.
 - ``PEELIAN_TILE_URL``: optional base-map tile URL template for the dashboard maps.
 """
 
@@ -89,7 +89,12 @@ class Settings(BaseSettings):
     hsts: bool = False
     trusted_proxies: str = ""
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
-    login_concurrency: int = Field(default=2, ge=1, le=64)
+    login_concurrency: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1, le=64
+    )
+    #: Person-derived counts from 1 to this - 1 below force level are shown as "<N" to roles
+    #: without person-level access (statistical disclosure control; peelian.web.services.disclosure).
+    small_count_threshold: int = Field(default=5, ge=1, le=100)
 
     @property
     def resolved_database_url(self) -> str:

@@ -12,8 +12,9 @@ from peelian.config import Settings
 __all__ = ["register", "serve", "server_config"]
 
 
-def server_config(settings: Settings) -> Any:
-    """The uvicorn configuration ``peelian serve`` runs: the app on ``settings.host:port``.
+def server_config(settings: Settings, store: Any = None) -> Any:
+    """The uvicorn configuration ``peelian serve`` runs: the app on ``settings.host:port``
+    (on ``store`` if given, else the store of ``settings``).
 
     A weak secret is refused unless this is loopback development (:meth:`Settings.with_secret`).
     uvicorn's own ``X-Forwarded-For`` handling is off: peelian believes forwarded addresses only
@@ -24,7 +25,7 @@ def server_config(settings: Settings) -> Any:
 
     settings = settings.with_secret()
     return uvicorn.Config(
-        create_app(settings),
+        create_app(settings, store=store),
         host=settings.host,
         port=settings.port,
         log_level="warning",

@@ -195,13 +195,15 @@ def reserve_attempt(
 
 
 def finish_attempt(store: Store, attempt_id: int, *, success: bool | None) -> None:
-    """Record the outcome of a reserved attempt; ``success=None`` cancels it (never checked)."""
+    """Record the outcome of a reserved attempt at this time; ``success=None`` cancels it."""
     with store.begin() as conn:
         if success is None:
             conn.execute(delete(login_attempts).where(login_attempts.c.id == attempt_id))
-        elif success:
+        else:
             conn.execute(
-                update(login_attempts).where(login_attempts.c.id == attempt_id).values(success=True)
+                update(login_attempts)
+                .where(login_attempts.c.id == attempt_id)
+                .values(success=success, at=_now())
             )
 
 

@@ -264,11 +264,12 @@ def verify_user(
 
     First reserves the attempt with the throttle (:class:`TooManyAttempts`, HTTP 429, without
     hashing); then takes a slot of ``gate`` if given (:class:`LoginBusy`, HTTP 503, without
-    hashing and without counting the attempt, when no slot frees in time); then checks the
+    hashing, when no slot frees in time; the attempt counts as a failure); then checks the
     password and records the outcome and, on success, the login."""
     attempt = reserve_attempt(store, username, ip)
     if gate is not None and not gate.enter():
-        finish_attempt(store, attempt, success=None)
+        # kept as a failure: a flood refused here still spends its throttle allowance
+        finish_attempt(store, attempt, success=False)
         raise LoginBusy(
             "The server is busy checking other logins.", "Try again in a second or two."
         )

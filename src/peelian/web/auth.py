@@ -256,10 +256,11 @@ def login(request: Request, response: Response, username: str, password: str) ->
             "login.rate_limited",
             username=username,
             detail={"retry_after": exc.retry_after},
+            per_address=True,
         )
         raise
     except LoginBusy:
-        security_event(request, "login.busy", username=username)
+        security_event(request, "login.busy", username=username, per_address=True)
         raise
     old = _cookie_token(request)
     if old:

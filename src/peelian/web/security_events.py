@@ -72,9 +72,12 @@ def security_event(
     target: str | None = None,
     detail: dict[str, Any] | None = None,
     coalesce: bool = True,
+    per_address: bool = False,
 ) -> None:
     """Write a security event to the audit log with the client's real address (best effort:
-    a failure to write is logged, never turned into an error for the client)."""
+    a failure to write is logged, never turned into an error for the client). With
+    ``per_address`` repeats from one address are summarised whatever the username (a spray of
+    usernames writes one entry per interval, naming the first)."""
     from peelian.data.users import audit
 
     ip = client_ip(request)
@@ -82,7 +85,8 @@ def security_event(
     username = (username or "")[:64] or None
     repeats = 0
     if coalesce:
-        key = (id(request.app), action, username, ip, target)
+        who = None if per_address else username
+        key = (id(request.app), action, who, ip, target)
         now = time.monotonic()
         with _lock:
             entry = _recent.get(key)
