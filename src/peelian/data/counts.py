@@ -85,7 +85,7 @@ def area_counts(store: Store, *, cache: bool = True) -> pd.DataFrame:
     the jobs and every page read their counts from here (or from :func:`policeuk_counts`,
     which sums this frame); with ``cache`` the frame is kept until new police.uk data or new
     boundaries land (decision 0008)."""
-    rule = lsoa21_rule(store)
+    rule = lsoa21_rule(store, with_shapes=False)
     split = sorted(rule.split)
     e = events.c
     base = [e[c] for c in _BASE]
@@ -130,6 +130,8 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _place(store: Store, rule: Lsoa21Rule, q1: Any, q2: Any | None) -> pd.DataFrame:
+    if q2 is not None:
+        rule = lsoa21_rule(store)  # with the successors' boundaries
     parts = [store.read_frame(q1, raw=True)]
     if q2 is not None:
         parts.append(store.read_frame(q2, raw=True))

@@ -16,7 +16,6 @@ replace the police.uk ones.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +26,7 @@ from peelian.analysis.grid import Grid
 from peelian.data.results import save_result
 from peelian.data.store import Store
 from peelian.errors import EmptySelectionError, NotFoundError
+from peelian.offences import crime_slug, harm_weights, resolve_categories  # the vocabulary's
 from peelian.schemas.months import check_month_range
 
 __all__ = [
@@ -50,58 +50,12 @@ __all__ = [
 
 log = logging.getLogger("peelian.jobs.hotspots")
 
-#: What ``run_hotspots`` computes and persists by default.
-ANALYSES: tuple[str, ...] = ("gistar", "emerging", "kde", "concentration")
-
-
-def crime_slug(crime_type: str) -> str:
-    """``"Violence and sexual offences"`` -> ``"violence-and-sexual-offences"``."""
-    return re.sub(r"[^a-z0-9]+", "-", crime_type.lower()).strip("-") or "all"
-
-
-def resolve_categories(crime_type: str | None) -> list[str] | None:
-    """The police.uk categories a crime type names (a category, its slug, or ``all``)."""
-    if crime_type is None or crime_slug(crime_type) == "all":
-        return None
-    from peelian.offences import categories
-
-    known = list(categories()["name"])
-    for cat in known:
-        if crime_slug(cat) == crime_slug(crime_type):
-            return [cat]
-    raise NotFoundError(
-        f"Unknown crime type {crime_type!r}.",
-        "Use a police.uk category (see `peelian offences categories`), its slug, or 'all'.",
-    )
-
-
-def harm_weights(source: str = "policeuk") -> dict[str, float]:
-    """CCHI weights (days) keyed as the events' harm column (:data:`HARM_COL`) of ``source``.
-
-    police.uk: per category (``cchi_weights("category")``). Force records: per Home Office code
-    (``cchi_weights("code")``, each code its ONS subgroup's weight), and a code whose subgroup has
-    no weight takes its police.uk category's weight.
-    """
-    from peelian.offences import cchi_weights
-
-    frame = cchi_weights("category")
-    by_cat = dict(zip(frame["category"], frame["cchi_days"].astype(float), strict=True))
-    if source == "policeuk":
-        return by_cat
-    codes = cchi_weights("code")
-    out: dict[str, float] = {}
-    for code, cat, days in zip(
-        codes["code"], codes["policeuk_category"], codes["cchi_days"], strict=True
-    ):
-        value = float(days) if pd.notna(days) else by_cat.get(str(cat), float("nan"))
-        if pd.notna(value):
-            out[str(code)] = value
-    return out
-
-
 #: The events' column the harm weights are keyed by, per source.
 HARM_COL: dict[str, str] = {"policeuk": "category", "force": "ho_code"}
 SOURCES: tuple[str, ...] = ("policeuk", "force")
+
+#: What ``run_hotspots`` computes and persists by default.
+ANALYSES: tuple[str, ...] = ("gistar", "emerging", "kde", "concentration")
 
 
 def result_name(crime_type: str, source: str = "policeuk") -> str:

@@ -41,7 +41,7 @@ from peelian.data.results import save_result
 from peelian.data.store import Store
 from peelian.data.surveys import load_survey_responses, survey_response_lsoas
 from peelian.errors import EmptySelectionError
-from peelian.offences import OffenceError, cchi_weights
+from peelian.offences import OffenceError, harm_weights
 from peelian.schemas.months import parse_month
 
 __all__ = ["compute_measures", "force_measure_specs", "run_measures"]
@@ -96,8 +96,7 @@ def run_measures(
             force_counts = pending.result() if pending is not None else None
         except OffenceError as exc:
             raise as_peelian_error(exc) from exc
-    w = cchi_weights("category")
-    weights = dict(zip(w["category"], w["cchi_days"], strict=True))
+    weights = harm_weights("policeuk")
     try:
         counts = measure_counts(
             cat, policeuk=pu, force_counts=force_counts, external=ext, harm_weights=weights

@@ -8,6 +8,8 @@
 - :func:`serious_violence_types` -- the twelve serious violence types, overridable per Community
   Safety Partnership (Serious Violence Duty).
 - :func:`cchi_weights` -- Cambridge Crime Harm Index weights (replaceable table with provenance).
+- :func:`harm_weights` -- the one harm-weight lookup (CCHI days per category or per code);
+  :func:`crime_slug`, :func:`resolve_categories` -- what a crime-type name means.
 
 The files live in ``peelian/offences/data``; see ``docs/guide/offences.md`` and decision 0004.
 Errors are :mod:`peelian.errors` classes (:class:`OffenceDefinitionError` is a ``SchemaError``,
@@ -42,10 +44,17 @@ from peelian.offences._taxonomy import (
     normalise_ho_code,
     taxonomy_provenance,
 )
+from peelian.offences._vocabulary import (
+    HARM_SOURCES,
+    crime_slug,
+    harm_weights,
+    resolve_categories,
+)
 
 __all__ = [
     "BOOLEAN_FLAG_COLUMNS",
     "FLAG_COLUMNS",
+    "HARM_SOURCES",
     "ROLES",
     "OffenceDefinitionError",
     "OffenceError",
@@ -56,11 +65,14 @@ __all__ = [
     "category_name",
     "cchi_weights",
     "code_lookup",
+    "crime_slug",
     "csp_overrides_available",
+    "harm_weights",
     "home_office_codes",
     "normalise_ho_code",
     "offence_set",
     "offence_sets",
+    "resolve_categories",
     "serious_violence_types",
     "taxonomy_provenance",
 ]

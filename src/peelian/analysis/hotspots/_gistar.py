@@ -36,6 +36,7 @@ from peelian.analysis.hotspots._results import (
     base_frame,
     prepare_counts,
 )
+from peelian.analysis.stats import bh_adjust  # the one Benjamini-Hochberg implementation
 
 __all__ = [
     "GISTAR_COLUMNS",
@@ -57,28 +58,6 @@ GISTAR_COLUMNS: tuple[str, ...] = (
     "cell_id", "x", "y", "n", "harm", "value", "neighbours", "gistar", "p_value", "p_sim",
     "p_adjusted", "gi_bin", "hotspot", "geometry",
 )  # fmt: skip
-
-
-def bh_adjust(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (NaN kept as NaN).
-
-    Benjamini, Y. & Hochberg, Y. (1995) "Controlling the false discovery rate", JRSS B 57(1):
-    p_adj(i) = min_{k >= i} (m / k) p(k) over the sorted p, capped at 1.
-    """
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0:
-        return out
-    pv = p[ok]
-    order = np.argsort(pv, kind="mergesort")
-    ranked = pv[order] * m / np.arange(1, m + 1)
-    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-    adj = np.empty(m)
-    adj[order] = np.minimum(ranked, 1.0)
-    out[ok] = adj
-    return out
 
 
 def _kernel(grid: Grid, nb: Neighbourhood) -> np.ndarray:

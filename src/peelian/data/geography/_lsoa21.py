@@ -13,7 +13,8 @@ dashboard, map, area profiles, frames) reports LSOAs in the 2021 geography, plac
    successor whose boundary contains the record's own published location (``"point"``; for
    police.uk the anonymised snap point from which police.uk derived the LSOA in the first
    place). A point on no successor (generalised boundaries leave slivers) goes to the nearest
-   successor. Counts stay whole numbers, so exact Poisson methods still apply;
+   successor when every successor's boundary is loaded. Counts stay whole numbers, so exact
+   Poisson methods still apply;
 4. anything else -- a split code without a location or without loaded 2021 boundaries, a code
    absent from the lookup -- is left unplaced (``lsoa21_code`` missing, ``"unplaced"``): it
    counts in the force total and in the ward/CSP only through the levels that can still place
@@ -119,12 +120,15 @@ class Lsoa21Rule:
         for c, shape in cands:
             if shape.covers(pt):  # type: ignore[attr-defined]
                 return c
+        if len(cands) < len(self.split[code]):
+            return None  # it may lie in a successor whose boundary is not loaded
         # a sliver between generalised boundaries: the nearest successor (ties by code)
         return min(cands, key=lambda cs: (cs[1].distance(pt), cs[0]))[0]  # type: ignore[attr-defined]
 
 
-def lsoa21_rule(store: Store) -> Lsoa21Rule:
-    """The rule of this store's lookup and LSOA 2021 boundaries (empty when none is loaded)."""
+def lsoa21_rule(store: Store, *, with_shapes: bool = True) -> Lsoa21Rule:
+    """The rule of this store's lookup and LSOA 2021 boundaries (empty when none is loaded);
+    without ``with_shapes`` the boundaries are not read (enough to know which codes split)."""
     l21 = store.read_frame(select(areas.c.code).where(areas.c.level == "lsoa21"))
     lsoa21 = frozenset(l21["code"].astype(str))
     lk = store.read_frame(select(lsoa_lookup.c.lsoa11_code, lsoa_lookup.c.lsoa21_code))
@@ -135,7 +139,7 @@ def lsoa21_rule(store: Store) -> Lsoa21Rule:
     one = {k: v[0] for k, v in groups.items() if len(v) == 1}
     split = {k: v for k, v in groups.items() if len(v) > 1}
     shapes: dict[str, object] = {}
-    if split:
+    if split and with_shapes:
         from shapely import wkb
 
         successors = sorted({c for v in split.values() for c in v})

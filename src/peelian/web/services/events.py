@@ -4,7 +4,7 @@ The base table is the data layer's one read path, :func:`peelian.data.counts.are
 (events per force, month, category and LSOA, each placed in its LSOA 2021 by the rule of
 decision 0015, kept per data version), joined to the area hierarchy once per data version and
 filtered in memory; this module never groups raw events itself, so the area profile, the events
-API, the map and the measures count the same events. Harm uses the Cambridge Crime Harm Index category weights of :func:`peelian.offences.cchi_weights`
+API, the map and the measures count the same events. Harm uses the Cambridge Crime Harm Index category weights of :func:`peelian.offences.harm_weights`
 (Sherman, Neyroud & Neyroud 2016, "The Cambridge Crime Harm Index", Policing 10(3)).
 """
 
@@ -16,6 +16,7 @@ import pandas as pd
 
 from peelian.data.counts import area_counts
 from peelian.errors import ParameterError
+from peelian.offences import harm_weights
 from peelian.schemas.months import check_month_range
 from peelian.web.context import WebContext
 from peelian.web.services.areas import areas_frame, lsoa_parents
@@ -34,18 +35,9 @@ _LEVEL_COLUMN = {
 
 
 def category_weights() -> dict[str, float]:
-    """CCHI harm weight (days of imprisonment) per police.uk category; {} if not available."""
-    try:
-        from peelian.offences import cchi_weights
-
-        w = cchi_weights(level="category")
-    except Exception:  # the weights table is optional: harm is then unavailable
-        return {}
-    cat = next((c for c in ("category", "policeuk_category", "name") if c in w.columns), None)
-    val = next((c for c in ("cchi_days", "weight", "days", "harm_weight") if c in w.columns), None)
-    if cat is None or val is None:
-        return {}
-    return {str(k): float(v) for k, v in zip(w[cat], w[val], strict=True) if pd.notna(v)}
+    """CCHI harm weight (days) per police.uk category: the vocabulary's one lookup,
+    :func:`peelian.offences.harm_weights` ``("policeuk")`` (kept for callers of this name)."""
+    return harm_weights("policeuk")
 
 
 def event_base(ctx: WebContext) -> pd.DataFrame:
