@@ -109,3 +109,97 @@ def test_shares_are_monotone_and_bounded(values) -> None:
     curve = lorenz_curve(x)["share"].to_numpy()
     assert (np.diff(curve) >= -1e-12).all()
     assert 0 <= gini(x) < 1 and generalised_gini(x) <= 1 + 1e-12
+
+
+def _generalised_gini_by_areas(values: list[float]) -> float:
+    """G' from Bernasco & Steenbeek's definitions, by areas: the Lorenz curve (places sorted
+    from least to most crime, trapezoids) against the line of maximal equality, which puts one
+    crime in each of min(n, N) places."""
+    x = np.sort(np.asarray(values, dtype=float))
+    places, crimes = len(x), x.sum()
+    y = np.concatenate([[0.0], np.cumsum(x) / crimes])
+    area_observed = float(np.sum((y[1:] + y[:-1]) / 2) / places)
+    area_maximal = min(crimes, places) / (2 * places)
+    return (area_maximal - area_observed) / area_maximal
+
+
+def test_generalised_gini_from_the_papers_definitions() -> None:
+    """Hand-worked: 10 places with 3 + 1 + 1 crimes. Sorted ascending the Lorenz curve is 0 up
+    to 0.7 of the places, then 0.2, 0.4 and 1.0: area 0.01 + 0.03 + 0.07 = 0.11. The line of
+    maximal equality (5 places with one crime each) runs from (0.5, 0) to (1, 1): area 0.25.
+    G = 1 - 2 x 0.11 = 0.78 and G' = (0.25 - 0.11) / 0.25 = 0.56."""
+    x = [3, 1, 1] + [0] * 7
+    assert _generalised_gini_by_areas(x) == pytest.approx(0.56)
+    assert gini(x) == pytest.approx(0.78)
+    assert generalised_gini(x) == pytest.approx(0.56)
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        places = int(rng.integers(2, 60))
+        v = rng.poisson(rng.uniform(0.05, 3), places)
+        if v.sum() == 0:
+            continue
+        assert generalised_gini(v) == pytest.approx(_generalised_gini_by_areas(v), abs=1e-12)
+
+
+def test_chance_benchmark_spreads_over_the_places_where_crime_happens(events) -> None:
+    """Issue 12 item 7a: with all crime as the reference, chance spreads the robberies over the
+    cells where any crime happened (not uniformly by area over every cell), and the run says so."""
+    robbery = events[events["category"] == "Robbery"]
+    inside = events.dropna(subset=["easting"])
+    inside = inside[shapely.contains_xy(BOX, inside["easting"], inside["northing"])]
+    active = set(
+        zip(
+            np.floor(inside["easting"] / 250).astype(int),
+            np.floor(inside["northing"] / 250).astype(int),
+            strict=True,
+        )
+    )
+    # a reference with crime only in the western half of the box: the benchmark follows it
+    west = events[events["easting"] < 424000]
+    west_active = {c for c in active if c[0] * 250 < 424000}
+    res = concentration(robbery, BOX, cell_size=250, reference=west, simulations=100, seed=3)
+    s = res.summary
+    assert s["chance_cells"] == len(west_active) < s["n_cells"] == 576
+    assert s["chance_benchmark"].startswith(
+        f"crimes at random, uniformly over the {len(west_active):,} cells with at least one"
+    )
+    # G0 by an independent simulation: robberies uniform over those cells, G' over every cell
+    n = int(s["n_events"])
+    rng = np.random.default_rng(99)
+    sims = []
+    for _ in range(300):
+        counts = np.zeros(576)
+        counts[: len(west_active)] = rng.multinomial(
+            n, np.full(len(west_active), 1 / len(west_active))
+        )
+        sims.append(generalised_gini(counts))
+    assert s["gini_poisson_expected"] == pytest.approx(np.mean(sims), abs=0.005)
+    by_area = concentration(robbery, BOX, cell_size=250, simulations=100, seed=3).summary
+    assert by_area["chance_benchmark"].startswith("crimes at random, uniformly by area")
+    assert by_area["chance_cells"] == 576 and math.isnan(by_area["gini_active"])
+    assert s["gini_poisson_expected"] > by_area["gini_poisson_expected"] + 0.1
+    assert s["gini"] == by_area["gini"]  # the observed concentration does not change
+    # over the active cells only (the paper's places): G' computed on that subset
+    full = concentration(robbery, BOX, cell_size=250, reference=events, simulations=20)
+    cells = full.cells
+    on = np.array(
+        [
+            (int(np.floor(x / 250)), int(np.floor(y / 250))) in active
+            for x, y in zip(cells["x"], cells["y"], strict=True)
+        ]
+    )
+    assert full.summary["chance_cells"] == on.sum() == len(active)
+    assert full.summary["gini_generalised_active"] == pytest.approx(
+        generalised_gini(cells["n"].to_numpy()[on])
+    )
+
+
+def test_summary_names_the_chance_correction_honestly(events) -> None:
+    from peelian.analysis.hotspots import concentration_summary
+
+    res = concentration(events[events["category"] == "Robbery"], BOX, cell_size=250, simulations=20)
+    labels = concentration_summary(res).set_index("statistic")["label"]
+    assert labels["gini_poisson_adjusted"] == (
+        "Chance-corrected generalised Gini, (G' - G0)/(1 - G0) (peelian's normalisation)"
+    )
+    assert labels["gini_generalised"] == "Generalised Gini (Bernasco & Steenbeek)"

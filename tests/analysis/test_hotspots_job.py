@@ -79,6 +79,9 @@ def test_run_hotspots_persists_the_contract(store, tmp_path) -> None:
     assert stats["n_events"] == n.sum() and "stability_jaccard" not in stats.index
     # only 2021-03..2021-12 is loaded: no previous 12 months to compare with, and it says so
     assert c.summary["stability_note"] == "no events in 2020-01..2020-12 to compare with"
+    # chance spreads crime over the cells where any crime happened (issue 12 item 7a)
+    assert c.summary["chance_benchmark"].startswith("crimes at random, uniformly over the")
+    assert 0 < c.summary["chance_cells"] < c.summary["n_cells"]
 
 
 FORCE = ROOT / "tests/fixtures/hotspots/force_synthetic"

@@ -281,8 +281,12 @@ def run_concentration(
     ``summary`` (statistic, value, label: shares of crime and harm in the top 1/5/10% of cells,
     Gini, generalised and Poisson-adjusted Gini, and the stability of the top 5% of cells in the
     latest 12 months against the 12 months before)."""
-    conc = run_analysis("concentration", events, grid, source=source)
     months = sorted(events["month"].dropna().astype(str).unique())
+    try:  # chance spreads crime over the cells where crime of any type happened (issue 12)
+        reference = load_selection(store, None, months[0], months[-1], source=source)
+    except (EmptySelectionError, IndexError):
+        reference = None
+    conc = run_analysis("concentration", events, grid, source=source, reference=reference)
     before, latest = previous_window(months)
     stab: hs.HotspotResult | None = None
     note = None

@@ -62,30 +62,43 @@ def gini(values: np.ndarray) -> float:
 
 
 def generalised_gini(values: np.ndarray) -> float:
-    """Bernasco & Steenbeek's generalised Gini for sparse data (fewer crimes than places):
-    G' = max(1, n/N) (G - 1) + 1, which compares concentration with the maximal equality the N
-    crimes allow (N places with one crime each) instead of perfect equality; G' = G when N >= n.
-    Bernasco, W. & Steenbeek, W. (2017) "More places than crimes: implications for evaluating the
-    law of crime concentration at place", Journal of Quantitative Criminology 33(3), 451-467
-    (formula as implemented in their R package lorenzgini, ``gini(generalized=TRUE,
-    unbiased=FALSE)``)."""
+    """Bernasco & Steenbeek's generalised Gini ``G'`` for sparse data, as published.
+
+    In the paper's notation, ``N`` places and ``n`` crimes: when there are fewer crimes than
+    places (``n < N``) perfect equality is impossible, and the most equal spread puts one crime
+    in each of ``n`` places (so at most ``n`` places have crimes). The generalised Lorenz curve is
+    compared with that line of maximal equality, from (0, 0) to (n/N, 1), instead of the
+    diagonal; the area between the Lorenz curve and it, over the area beneath it, is
+
+        G' = 1 - (N / n)(1 - G) = max(1, N / n)(G - 1) + 1,
+
+    which equals ``G`` when ``n >= N``. Example: 10 places with 3 + 1 + 1 crimes have G = 0.78
+    and G' = 0.56 (the area under the Lorenz curve, sorted ascending, is 0.11; under the line
+    of maximal equality n/(2N) = 0.25; G' = 1 - 0.11/0.25). Bernasco W, Steenbeek W (2017),
+    More places than crimes: implications for evaluating the law of crime concentration at
+    place, *Journal of Quantitative Criminology* 33(3): 451-467; the biased form of their R
+    package lorenzgini, ``gini(generalized=TRUE, unbiased=FALSE)`` (the paper's footnote 3
+    leaves out the small-sample correction ``n/(n - 1)`` that the package adds by default).
+    """
     x = np.asarray(values, dtype=float)
-    total = float(x.sum())
+    crimes, places = float(x.sum()), len(x)
     g = gini(x)
     if not math.isfinite(g):
         return g
-    return max(1.0, len(x) / total) * (g - 1.0) + 1.0
+    return max(1.0, places / crimes) * (g - 1.0) + 1.0
 
 
 def poisson_expected_gini(
     n_events: int, weights: np.ndarray, simulations: int = 200, seed: int | None = 0
 ) -> float:
     """The generalised Gini expected by chance alone: ``n_events`` placed at random (multinomial)
-    over cells with probability proportional to ``weights`` (their in-area area), averaged over
-    ``simulations`` (the randomisation benchmark of Levin, Rosenfeld & Deckard 2017, "The law of
-    crime concentration: an application and recommendations for future research", J Quant
-    Criminol 33(3); Mohler, Brantingham, Carter & Short 2019, "Reducing bias in estimates for the
-    law of crime concentration", J Quant Criminol 35(4))."""
+    over cells with probability proportional to ``weights``, averaged over ``simulations`` (the
+    randomisation benchmark of Levin, Rosenfeld & Deckard 2017, "The law of crime
+    concentration: an application and recommendations for future research", J Quant Criminol
+    33(3): 469-477; the Gini's upward bias under Poisson noise is the point of Mohler,
+    Brantingham, Carter & Short 2019, "Reducing bias in estimates for the law of crime
+    concentration", J Quant Criminol 35(4): 747-765). Which cells may receive crime is the
+    benchmark's choice: see :func:`concentration`."""
     rng = np.random.default_rng(seed)
     p = np.asarray(weights, dtype=float) / float(np.sum(weights))
     sims = [generalised_gini(rng.multinomial(n_events, p)) for _ in range(simulations)]
@@ -129,12 +142,27 @@ def concentration(
     harm_col: str | None = None,
     simulations: int = 200,
     seed: int | None = 0,
+    reference: pd.DataFrame | None = None,
 ) -> HotspotResult:
     """How concentrated crime (and harm) is across the cells of the area.
 
-    ``summary``: n_events, n_cells, gini, gini_generalised (Bernasco & Steenbeek 2017),
-    gini_poisson_expected (chance alone) and gini_poisson_adjusted = (G' - G0) / (1 - G0), the
-    concentration beyond what N random crimes would show; with weights also gini_harm.
+    ``summary``: n_events, n_cells, gini, gini_generalised (Bernasco & Steenbeek 2017, over
+    every cell), gini_poisson_expected (``G0``: the generalised Gini of the same number of
+    crimes placed at random by the chance benchmark) and gini_poisson_adjusted
+    ``(G' - G0) / (1 - G0)``: a chance-corrected generalised Gini, the share of the
+    concentration possible beyond chance that is observed. That last normalisation is
+    peelian's own (in the manner of Cohen's kappa), not a published index; with weights also
+    gini_harm.
+
+    The chance benchmark: with ``reference`` (events of every type over the same months, e.g.
+    all police.uk crime), crimes fall uniformly at random on the cells where at least one
+    reference event happened (the places where crime can happen; moorland, water and fields
+    receive none), and ``gini_active`` / ``gini_generalised_active`` give the Gini over those
+    cells only; without it, uniformly by area over every cell of the area, which counts
+    uninhabited land as a place where crime could have happened, makes chance look more even
+    than it can be and so overstates the concentration beyond chance. ``chance_benchmark`` says
+    which was used, ``chance_cells`` how many cells it spreads over.
+
     ``frames["shares"]``: top_fraction, cells, share_n, share_harm. ``frames["lorenz"]``: the
     Lorenz curve. ``cells`` has :data:`CONCENTRATION_COLUMNS`.
     """
@@ -164,7 +192,8 @@ def concentration(
         }
     )
     g_gen = generalised_gini(n)
-    g0 = poisson_expected_gini(int(n.sum()), g.area, simulations, seed)
+    weights, benchmark, active = _chance_weights(g, reference)
+    g0 = poisson_expected_gini(int(n.sum()), weights, simulations, seed)
     summary: dict[str, Any] = {
         "n_events": int(n.sum()),
         "n_cells": g.n_cells,
@@ -175,6 +204,12 @@ def concentration(
         "gini_poisson_adjusted": (g_gen - g0) / (1.0 - g0) if g0 < 1 else float("nan"),
         "cells_with_crime_share": float((n > 0).mean()),
         "shares": shares.to_dict("records"),
+        "chance_benchmark": benchmark,
+        "chance_cells": int((weights > 0).sum()),
+        "gini_active": gini(n[active]) if active is not None else float("nan"),
+        "gini_generalised_active": (
+            generalised_gini(n[active]) if active is not None else float("nan")
+        ),
     }
     if harm is not None:
         summary["gini_harm"] = gini(harm)
@@ -185,6 +220,30 @@ def concentration(
         analysis="concentration", data=cols, grid=g, params=params, choices=choices,
         report=counts.report, summary=summary, warnings=tuple(warnings), frames=frames,
     )  # fmt: skip
+
+
+def _chance_weights(g: Any, reference: pd.DataFrame | None) -> tuple[np.ndarray, str, Any]:
+    """The chance benchmark's weight per cell, its description, and the active cells (or None)."""
+    if reference is None or not len(reference):
+        text = (
+            "crimes at random, uniformly by area over every cell of the area (including land "
+            "where crime cannot happen)"
+        )
+        return np.asarray(g.area, dtype=float), text, None
+    from peelian.analysis.grid import count_events
+
+    ref = count_events(g, reference, by_period=False)
+    active = np.asarray(ref.total_n, dtype=float) > 0
+    if not active.any():
+        raise ParameterError(
+            "The reference events of concentration fall in none of the cells.",
+            "Pass events of every type for the same area and months (e.g. all police.uk crime).",
+        )
+    text = (
+        f"crimes at random, uniformly over the {int(active.sum()):,} cells with at least one "
+        "reference event (crime of any type in the same months)"
+    )
+    return active.astype(float), text, active
 
 
 def stability(
@@ -287,7 +346,16 @@ def concentration_summary(
         ("gini", s["gini"], "Gini coefficient"),
         ("gini_generalised", s["gini_generalised"], "Generalised Gini (Bernasco & Steenbeek)"),
         ("gini_poisson_expected", s["gini_poisson_expected"], "Generalised Gini by chance"),
-        ("gini_poisson_adjusted", s["gini_poisson_adjusted"], "Poisson-adjusted Gini"),
+        (
+            "gini_poisson_adjusted",
+            s["gini_poisson_adjusted"],
+            "Chance-corrected generalised Gini, (G' - G0)/(1 - G0) (peelian's normalisation)",
+        ),
+        (
+            "gini_generalised_active",
+            s.get("gini_generalised_active", float("nan")),
+            "Generalised Gini over the cells where crime of any type happened",
+        ),
         ("gini_harm", s.get("gini_harm", float("nan")), "Gini coefficient of harm"),
     ]
     if stable is not None:
