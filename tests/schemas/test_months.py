@@ -123,3 +123,18 @@ def test_jobs_and_analysis_use_the_parser():
         month_range("Aug-2021", "2022-08")  # pandas alone would read "Aug-2021" as a month
     with pytest.raises(ParameterError, match="reversed"):
         month_range("2022-08", "2021-08")
+
+
+def test_data_layer_reads_refuse_bad_months(store) -> None:  # type: ignore[no-untyped-def]
+    """load_events used to compare "Aug-2021" as text (an empty frame); force-record dates
+    read "Aug-2021" as 1 August through pandas."""
+    from peelian.data.force_frames import load_occurrences
+    from peelian.data.frames import load_events
+
+    with pytest.raises(ParameterError, match="Did you mean 2021-08"):
+        load_events(store, month_from="Aug-2021")
+    with pytest.raises(ParameterError, match="reversed"):
+        load_events(store, month_from="2022-08", month_to="2021-08")
+    with pytest.raises(ParameterError, match="Did you mean 2021-08"):
+        load_occurrences(store, date_from="Aug-2021")
+    assert load_events(store, month_from="2021-08", month_to="2022-08").empty

@@ -9,6 +9,7 @@ unlocated) and say whether they are ``synthetic``. Dates are filtered on ``repor
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,6 +30,7 @@ from peelian.data.tables.force import (
 )
 from peelian.errors import ParameterError, PeelianError
 from peelian.offences import FLAG_COLUMNS, OffenceError, normalise_ho_code
+from peelian.schemas.months import parse_month
 
 __all__ = [
     "OCCURRENCE_COLUMNS",
@@ -81,6 +83,8 @@ def _bound(value: str | dt.date | None, *, end: bool) -> dt.datetime | None:
     """Inclusive bound -> datetime (end bounds become the start of the next day / month)."""
     if value is None:
         return None
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T].*)?", value.strip()):
+        value = parse_month(value, "date")  # the one month parser: "Aug-2021" is refused
     try:
         if isinstance(value, str) and len(value) == 7:
             start = pd.Period(value, freq="M").to_timestamp()

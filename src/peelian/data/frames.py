@@ -37,6 +37,7 @@ from peelian.data.tables import (
     stops,
     survey_responses,
 )
+from peelian.schemas.months import check_month_range
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -70,6 +71,7 @@ def _read_plain(store: Store, query: Any) -> pd.DataFrame:
 
 
 def _filters(table: Any, force: str | None, month_from: str | None, month_to: str | None) -> list:
+    month_from, month_to = check_month_range(month_from, month_to)
     where = []
     if force is not None:
         where.append(table.c.force == force)

@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from peelian.schemas.months import MONTH_PATTERN
+
 __all__ = [
     "AREA_LEVELS",
     "MeasureDefinitionError",
@@ -43,7 +45,7 @@ _FILTER_KEYS = {
     "external": {"series"},
     "survey": {"item", "domestic_abuse", "crime_types"},
 }
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(MONTH_PATTERN)  # the vocabulary's one month rule
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
