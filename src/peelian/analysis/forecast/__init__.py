@@ -128,9 +128,10 @@ MODEL_NAMES: tuple[str, ...] = (
 def make_model(name: str) -> Forecaster:
     """A forecaster by name with peelian's defaults.
 
-    The defaults were chosen on the six months before the test window (2021-09..2022-02) of the
-    Northumbria police.uk data, by mean PAI at 5 % of the area over burglary and violence
-    (``benchmarks/bench_forecast.py --tune``, results in benchmarks/results/forecast_tuning.md).
+    The baselines' defaults were chosen on the six months 2021-09..2022-02 of the Northumbria
+    police.uk data by mean PAI at 5 % of the whole force; the learned model's were compared on the
+    crime-possible cells of the 12 origins 2021-09..2022-08 (benchmarks/results/forecast_tuning.md
+    says how, and that the latter is not a held-out choice).
     """
     if name == "all_history":
         return AllHistory()

@@ -191,10 +191,13 @@ def _add_skill(scores: pd.DataFrame, ref: pd.DataFrame) -> None:
         scores["deviance_skill"] = 1 - (
             scores["deviance_per_event"].to_numpy() / ref["deviance_per_event"].to_numpy()
         )
-    scores["pai_better"] = (scores["pai"].to_numpy() > ref["pai"].to_numpy()).astype(float)
-    scores["ll_better"] = (
-        scores["ll_per_event"].to_numpy() > ref["ll_per_event"].to_numpy()
-    ).astype(float)
+    scores["pai_better"] = _better(scores["pai"].to_numpy(), ref["pai"].to_numpy())
+    scores["ll_better"] = _better(scores["ll_per_event"].to_numpy(), ref["ll_per_event"].to_numpy())
+
+
+def _better(mine: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """1 where ``mine`` beats ``ref`` by more than rounding (a relative 1e-9), else 0."""
+    return ((mine > ref) & ~np.isclose(mine, ref, rtol=1e-9, atol=1e-12)).astype(float)
 
 
 def _forecast(model: Forecaster, train: CountCube, cache: dict[str, GridForecast]) -> GridForecast:
