@@ -186,3 +186,16 @@ def test_family_spc_one_chart_equals_its_own_exact_test() -> None:
     assert r["p_value"][0] == pytest.approx(min(1, 4 * 24 * tail))
     assert r["q_value"][0] == r["p_value"][0] and r["signal"][0]
     assert r["point"][0, 5] == 1 and r["n_above"][0] == 1 and r["ucl"][0, 5] < 12
+
+
+def test_u_chart_with_equal_exposures_equals_the_c_chart() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.poisson(3.0, (40, 24)).astype(float)
+    x[0, 7] = 15
+    fam = np.array(["f"] * 40, object)
+    c = family_spc(x, np.array(["c"] * 40, object), fam)
+    u = family_spc(x, np.array(["u"] * 40, object), fam, exposure=np.full(x.shape, 2.5))
+    for key in ("p_value", "q_value", "p_above", "p_below"):
+        assert np.allclose(c[key], u[key], rtol=1e-12), key
+    assert (c["point"] == u["point"]).all() and np.allclose(c["ucl"], u["ucl"])
+    assert c["signal"][0] and c["point"][0, 7] == 1

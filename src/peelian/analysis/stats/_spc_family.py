@@ -143,20 +143,38 @@ def _run_stats(x: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, ...]:
 def _point_tails(
     x: np.ndarray, kind: np.ndarray, share: np.ndarray, total: np.ndarray, z: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Upper and lower tail probability of each month (1 where not covered)."""
+    """Upper and lower tail probability of each month of the u- and XmR rows (1 elsewhere and
+    where not covered). A c-chart row's tails only matter at its largest and smallest month
+    (every month has the same share), see :func:`_c_row_tails`."""
     up, down = np.ones_like(x), np.ones_like(x)
     cov = ~np.isnan(x)
-    pois = cov & (kind != "xmr")[:, None]
-    s = np.broadcast_to(total[:, None], x.shape)
-    up[pois], down[pois] = on_unique(
-        lambda k, n, p: (stats.binom.sf(k - 1, n, p), stats.binom.cdf(k, n, p)),
-        x[pois],
-        s[pois],
-        share[pois],
-    )
+    pois = cov & (kind == "u")[:, None]
+    if pois.any():
+        s = np.broadcast_to(total[:, None], x.shape)
+        up[pois], down[pois] = on_unique(
+            lambda k, n, p: (stats.binom.sf(k - 1, n, p), stats.binom.cdf(k, n, p)),
+            x[pois],
+            s[pois],
+            share[pois],
+        )
     norm = cov & (kind == "xmr")[:, None] & np.isfinite(z)
     up[norm], down[norm] = stats.norm.sf(z[norm]), stats.norm.cdf(z[norm])
     return up, down
+
+
+def _c_row_tails(x: np.ndarray, total: np.ndarray, t_cov: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Smallest upper and lower tail of each c-chart row: at its largest and smallest month."""
+    with np.errstate(invalid="ignore"):
+        hi = np.nan_to_num(np.nanmax(np.where(np.isnan(x), -np.inf, x), axis=1), neginf=0.0)
+        lo = np.nan_to_num(np.nanmin(np.where(np.isnan(x), np.inf, x), axis=1), posinf=0.0)
+    share = 1.0 / t_cov
+    return on_unique(
+        lambda a, b, n, p: (stats.binom.sf(a - 1, n, p), stats.binom.cdf(b, n, p)),
+        hi,
+        lo,
+        total,
+        share,
+    )
 
 
 def _centre_and_shares(
@@ -229,8 +247,12 @@ def family_spc(
         z = (x - centre) / sigma[:, None]
     up, down = _point_tails(x, k, share, total, z)
     t_cov = np.maximum((~np.isnan(x)).sum(axis=1), 1)
-    p_above = np.minimum(1.0, t_cov * up.min(axis=1))
-    p_below = np.minimum(1.0, t_cov * down.min(axis=1))
+    is_c = k == "c"
+    up_min, down_min = up.min(axis=1), down.min(axis=1)
+    if is_c.any():
+        up_min[is_c], down_min[is_c] = _c_row_tails(x[is_c], total[is_c], t_cov[is_c])
+    p_above = np.minimum(1.0, t_cov * up_min)
+    p_below = np.minimum(1.0, t_cov * down_min)
     n1, n2, longest, runs = _run_stats(x, centre)
     p_long, p_few = runs_pvalues(n1, n2, longest, runs)
     p = np.minimum(1.0, RULES_IN_CHART_P * np.minimum.reduce([p_above, p_below, p_long, p_few]))
@@ -242,9 +264,11 @@ def family_spc(
     np.maximum.at(best, codes[signal], p[signal])
     thr = np.maximum(alpha / size, best)[codes]  # the family's p-value threshold t*
     tail = thr / (RULES_IN_CHART_P * t_cov)  # per month and side
-    point = np.where(up <= tail[:, None], 1, np.where(down <= tail[:, None], -1, 0))
-    point = np.where(np.isnan(x), 0, point)
     lcl, ucl = _limits(x, k, share, total, centre, sigma, tail)
+    point = np.where(up <= tail[:, None], 1, np.where(down <= tail[:, None], -1, 0))
+    with np.errstate(invalid="ignore"):  # c-charts: a month beyond its row's exact limits
+        point[is_c] = np.where(x[is_c] > ucl[is_c], 1, np.where(x[is_c] < lcl[is_c], -1, 0))
+    point = np.where(np.isnan(x), 0, point)
     return {
         "centre": centre,
         "lcl": lcl,
@@ -285,14 +309,22 @@ def _limits(
     cov = ~np.isnan(x)
     lcl, ucl = np.full(x.shape, np.nan), np.full(x.shape, np.nan)
     q = np.broadcast_to(tail[:, None], x.shape)
-    pois = cov & (kind != "xmr")[:, None]
-    s = np.broadcast_to(total[:, None], x.shape)
-    ucl[pois], lcl[pois] = on_unique(  # c-charts: one limit per row; u-charts: per month
-        lambda qq, n, p: (stats.binom.isf(qq, n, p), stats.binom.ppf(qq, n, p)),
-        q[pois],
-        s[pois],
-        share[pois],
-    )
+
+    def quantiles(qq: np.ndarray, n: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, ...]:
+        return on_unique(
+            lambda a, b, c: (stats.binom.isf(a, b, c), stats.binom.ppf(a, b, c)), qq, n, p
+        )
+
+    is_c = kind == "c"
+    if is_c.any():  # one limit per c-chart row (every month has the same share)
+        t_cov = np.maximum(cov[is_c].sum(axis=1), 1)
+        hi, lo = quantiles(tail[is_c], total[is_c], 1.0 / t_cov)
+        ucl[is_c] = np.where(cov[is_c], hi[:, None], np.nan)
+        lcl[is_c] = np.where(cov[is_c], lo[:, None], np.nan)
+    pois = cov & (kind == "u")[:, None]
+    if pois.any():  # u-charts: per month
+        s = np.broadcast_to(total[:, None], x.shape)
+        ucl[pois], lcl[pois] = quantiles(q[pois], s[pois], share[pois])
     xmr = cov & (kind == "xmr")[:, None]
     half = stats.norm.isf(q) * sigma[:, None]
     ucl[xmr], lcl[xmr] = (centre + half)[xmr], (centre - half)[xmr]
