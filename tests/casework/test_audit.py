@@ -212,3 +212,24 @@ def test_parallel_verify_links_the_ranges_in_order(store) -> None:
         conn.execute(update(audit_log).where(audit_log.c.id == ids[2]).values(action="x"))
     assert verify(store, workers=2).first_broken_id == ids[2]
     assert verify(store, workers=1).first_broken_id == ids[2]
+
+
+def test_the_database_builds_the_same_canonical_text_as_python(store) -> None:
+    """Quotes, backslashes, non-ASCII, control characters and an emoji in every text field."""
+    odd = 'Ségolène "the \\ boss" 🚓\tline\nbreak\x7f'
+    audit(
+        store,
+        "o'neil",
+        "person.read",
+        target=odd,
+        ip="::1",
+        record_kind="person",
+        record_id='7"',
+        purpose=odd,
+        detail={"note": odd, "n": 1.5},
+    )
+    entry = search(store, limit=1)[0]
+    assert entry["purpose"] == 'Ségolène "the \\ boss" 🚓 line break'
+    assert "\n" not in entry["purpose"] and "\t" not in entry["target"]
+    assert entry["detail"] == {"n": 1.5, "note": odd}  # detail keeps its text exactly
+    assert verify(store).ok and verify(store, workers=2).ok

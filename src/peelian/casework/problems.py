@@ -593,6 +593,10 @@ def overdue(store: Store, actor: Principal, *, on: dt.date | None = None) -> dic
     """The worklist: open problems whose review date has passed and open actions past their
     due date, that the user may read (oldest first)."""
     today = on or dt.date.today()
+    if not allowed(actor, "read", "problem", None, today) and not allowed(
+        actor, "read", "problem_person", None, today
+    ):
+        require(actor, "read", "problem", None, today)
     with store.engine.connect() as conn:
         names = _org_names(conn)
         prob_rows = conn.execute(

@@ -9,7 +9,7 @@ __all__ = ["routers"]
 
 
 def routers() -> list[APIRouter]:
-    from peelian.web.api import areas, data, events, measures, reports, results
+    from peelian.web.api import areas, casework, data, events, measures, reports, results
 
     return [
         data.router,
@@ -18,4 +18,5 @@ def routers() -> list[APIRouter]:
         measures.router,
         results.router,
         reports.router,
+        casework.router,
     ]

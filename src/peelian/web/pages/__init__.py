@@ -8,6 +8,13 @@ __all__ = ["routers"]
 
 
 def routers() -> list[APIRouter]:
-    from peelian.web.pages import admin, analysis, dashboard, data, login
+    from peelian.web.pages import admin, analysis, casework, dashboard, data, login
 
-    return [login.router, dashboard.router, analysis.router, data.router, admin.router]
+    return [
+        login.router,
+        dashboard.router,
+        analysis.router,
+        data.router,
+        admin.router,
+        casework.router,
+    ]
