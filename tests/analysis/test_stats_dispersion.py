@@ -150,6 +150,10 @@ def test_statistics_guide_examples_run() -> None:
     assert console is not None
     out = CliRunner().invoke(app, ["stats", "compare", "8769", "8032", "--dispersion", "11.4"])
     assert " ".join(out.stdout.split()) == " ".join(console.group(1).split())
+    huge = re.search(r"\$ peelian stats compare 42501 65506 --dispersion 387\n(.*?)```", page, re.S)
+    assert huge is not None
+    out = CliRunner().invoke(app, ["stats", "compare", "42501", "65506", "--dispersion", "387"])
+    assert " ".join(out.stdout.split()) == " ".join(huge.group(1).split())
 
 
 def test_huge_dispersion_with_counts_in_the_thousands_is_not_noise() -> None:
