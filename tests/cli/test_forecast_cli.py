@@ -66,7 +66,8 @@ def backtest(db: str) -> dict:
     ``predict`` test never depends on test order under ``pytest -n``."""
     res = _invoke(["backtest", "--crime-type", "Burglary", "--test-from", "2022-07",
                    "--test-to", "2022-08", "--cell-size", "250", "--models",
-                   "naive,kde,sepp,learned", "--json", "--save", "--db", db])  # fmt: skip
+                   "all_history,last_period,kde,sepp,learned", "--json", "--save", "--db",
+                   db])  # fmt: skip
     assert res.exit_code == 0, res.output
     return json.loads(res.stdout)
 
@@ -74,23 +75,37 @@ def backtest(db: str) -> dict:
 def test_backtest_json_schema_and_saved_result(db: str, backtest: dict) -> None:
     out = backtest
     results = pd.DataFrame(out["results"])
-    for col in ("model", "month", "coverage", "hit_rate", "pai", "pei", "rri", "log_lik", "brier"):
+    for col in ("model", "month", "area_basis", "coverage", "hit_rate", "pai", "pei", "rri",
+                "ll_per_event", "deviance_per_event", "pai_skill", "domain_cells", "domain_km2",
+                "flagged_km2"):  # fmt: skip
         assert col in results.columns
-    assert len(results) == 4 * 2 * 5  # models x months x coverages
-    assert sorted(results["coverage"].unique()) == [0.5, 1.0, 2.0, 5.0, 10.0]
+    assert len(results) == 5 * 2 * 2 * 5  # models x months x area bases x coverages
+    assert sorted(results["coverage"].unique()) == [0.1, 0.5, 1.0, 2.0, 5.0]
+    assert set(results["area_basis"]) == {"crime-possible", "whole force"}
     assert set(results["month"]) == {"2022-07", "2022-08"}
     assert results["hit_rate"].between(0, 1).all() and results["pei"].between(0, 1).all()
     np.testing.assert_allclose(results["pai"], results["hit_rate"] / (results["coverage"] / 100))
-    assert out["best_model"] in {"naive", "kde", "sepp", "learned"}
+    assert out["best_model"] in {"all_history", "last_period", "kde", "sepp", "learned"}
+    # coverage is of the crime-possible cells: any type of police.uk event before the test month
+    cp = results[results["area_basis"] == "crime-possible"]
+    whole = results[results["area_basis"] == "whole force"]
+    assert cp["domain_cells"].max() < whole["domain_cells"].min()
+    np.testing.assert_allclose(cp["flagged_km2"], cp["domain_km2"] * cp["coverage"] / 100)
+    ah = cp[cp["model"] == "all_history"]
+    assert (ah.loc[ah["pai"] > 0, "pai_skill"] == 0).all()  # 0 / 0 at 0.1 % is NaN
+    # the self-exciting model on monthly, snapped data collapses, and says so
+    assert "collapsed" in out["warnings"]["sepp"][0]
     assert out["covariates"]["level"] in ("lsoa21", "lsoa11")
     rep = out["report"]
     assert (
         rep["events_read"]
         == rep["events_counted"] + rep["unlocated"] + rep["outside_area"] + (rep["outside_periods"])
     )
-    # real data: at 5% of the force area the KDE catches far more burglaries than last month does
-    r5 = results[results["coverage"] == 5.0].groupby("model")["pai"].mean()
-    assert r5["kde"] > r5["naive"]
+    # real data: 5 % of the whole force holds every cell with crime here, so PAI nears its
+    # ceiling of 20; over the crime-possible cells it does not
+    w5 = whole[whole["coverage"] == 5.0].groupby("model")["pai"].mean()
+    c5 = cp[cp["coverage"] == 5.0].groupby("model")["pai"].mean()
+    assert w5["all_history"] > 15.0 and c5["all_history"] < 0.5 * w5["all_history"]
 
     from peelian.data.results import latest_result
     from peelian.data.store import open_store
@@ -110,12 +125,18 @@ def test_predict_uses_the_best_backtested_model(db: str, backtest: dict) -> None
     assert out["expected_in_flagged"] <= out["expected_total"]
     ranks = [c["rank"] for c in out["top"]]
     assert ranks == sorted(ranks) and ranks[0] == 1
+    # the default coverage is 1 % of the crime-possible area, stated in cells and km^2
+    stated = out["coverage_statement"]
+    assert out["coverage"] == 1.0 and stated["area_basis"] == "crime-possible"
+    assert stated["expected_flagged_km2"] == pytest.approx(0.01 * stated["domain_km2"])
+    assert 0 < stated["flagged_cells"] <= 0.01 * stated["domain_cells"] + 1
 
     from peelian.data.results import latest_result
     from peelian.data.store import open_store
 
     cells = latest_result(open_store(db), "forecast", "burglary").frames["cells"]
-    assert {"cell_id", "x", "y", "predicted", "rank", "flagged", "geometry"} <= set(cells.columns)
+    assert {"cell_id", "x", "y", "predicted", "rank", "flagged", "flag_share", "tied",
+            "crime_possible", "geometry"} <= set(cells.columns)  # fmt: skip
     assert cells.crs.to_epsg() == 27700
 
 

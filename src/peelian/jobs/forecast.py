@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from peelian.analysis.forecast import (
+    CRIME_POSSIBLE,
+    DEFAULT_COVERAGE,
     BacktestResult,
     CountCube,
     GridForecast,
@@ -29,7 +31,7 @@ from peelian.analysis.forecast import (
     make_models,
 )
 from peelian.analysis.grid import Grid, month_range, square_grid
-from peelian.analysis.grip import DEFAULT_PROFILE_NOTE, GripPlan, grip_plan
+from peelian.analysis.grip import DEFAULT_PROFILE_NOTE, GripPlan, data_age_note, grip_plan
 from peelian.data.results import latest_result, save_result
 from peelian.data.store import Store
 from peelian.errors import EmptySelectionError, NotFoundError, ParameterError
@@ -106,12 +108,18 @@ def forecast_cube(
     covariates: bool = True,
 ) -> tuple[CountCube, Grid, dict[str, Any]]:
     """The police.uk count cube of a crime type on a square grid over the force area, with CCHI
-    harm and (if areas are loaded) population and IMD per cell."""
+    harm, the counts of every police.uk type per cell and month (the cube's ``context``: it
+    defines the crime-possible cells forecasts are scored over) and (if areas are loaded)
+    population and IMD per cell."""
+    from peelian.data.frames import load_events
+
     events = load_selection(store, crime_type, month_from, month_to)
+    context = load_events(store, month_from=month_from, month_to=month_to)
     boundary, choices = load_boundary(store)
     grid = square_grid(boundary, cell_size)
     covs, cov_info = cell_covariates(store, grid) if covariates else ({}, {"level": None})
-    cube, report = build_cube(grid, events, harm_weights=harm_weights(), covariates=covs)
+    cube, report = build_cube(grid, events, harm_weights=harm_weights(), covariates=covs,
+                              context_events=context)  # fmt: skip
     meta = {
         "crime_type": crime_type,
         "slug": crime_slug(crime_type),
@@ -153,9 +161,15 @@ def compute_backtest(
             "Choose a later first test month or load more history.",
         )
     result = backtest(cube, make_models(models), months)
-    meta["best_model"] = result.best_model(5.0)
+    meta["best_model"] = result.best_model(DEFAULT_COVERAGE * 100)
+    meta["best_model_rule"] = (
+        f"highest mean PAI at {DEFAULT_COVERAGE:.0%} of the crime-possible area"
+    )
     meta["timings"] = result.timings
     meta["test_months"] = months
+    meta["warnings"] = result.warnings
+    meta["area_bases"] = result.params["area_bases"]
+    meta["crime_possible_rule"] = result.params["crime_possible_rule"]
     return result, meta
 
 
@@ -193,11 +207,17 @@ def _best_model(store: Store, slug: str) -> tuple[str, dict[str, Any]]:
         rule = "no backtest saved for this crime type: the ensemble (peelian's default)"
         return "ensemble", {"value": "ensemble", "rule": rule}
     s = run.frames["summary"]
-    s = s[np.isclose(s["coverage"], 5.0)].sort_values("pai_mean", ascending=False)
+    cover = DEFAULT_COVERAGE * 100
+    if "area_basis" in s:  # runs before the crime-possible area was scored have no area basis
+        s = s[s["area_basis"] == CRIME_POSSIBLE]
+        what = f"{cover:g}% of the crime-possible area"
+    else:
+        cover, what = 5.0, "5% of the whole force area (an older backtest)"
+    s = s[np.isclose(s["coverage"], cover)].sort_values("pai_mean", ascending=False)
     name = str(s["model"].iloc[0])
-    rule = (
-        f"highest mean PAI at 5% of the area in backtest run {run.id} ({s['pai_mean'].iloc[0]:.2f})"
-    )
+    if name == "naive":  # renamed: peelian's "naive" was the last period
+        name = "last_period"
+    rule = f"highest mean PAI at {what} in backtest run {run.id} ({s['pai_mean'].iloc[0]:.2f})"
     return name, {"value": name, "rule": rule}
 
 
@@ -219,19 +239,38 @@ def compute_forecast(
     meta["model"] = model
     fc = make_model(model).fit(cube).predict()
     meta["month"] = str(fc.period)
+    meta["warnings"] = list(fc.warnings)
     return fc, grid, meta
 
 
 def save_forecast(
-    store: Store, fc: GridForecast, grid: Grid, meta: dict[str, Any], coverage: float = 5.0
+    store: Store,
+    fc: GridForecast,
+    grid: Grid,
+    meta: dict[str, Any],
+    coverage: float = DEFAULT_COVERAGE * 100,
 ) -> int:
+    """Persist a forecast (kind ``forecast``): every cell with its rank (ties share a rank), flag
+    share, flagged (wholly inside the top ``coverage`` % of the crime-possible area) and tied (in
+    the tie group at the boundary); the run summary states the coverage in cells and km^2."""
     import geopandas as gpd
 
     frame = fc.to_frame(coverage / 100)
+    meta = dict(meta, coverage=fc.coverage_statement(coverage / 100))
     cells = gpd.GeoDataFrame(
-        frame[["cell_id", "x", "y", "predicted", "rank", "flagged"]].assign(
-            area_m2=frame["area_m2"]
-        ),
+        frame[
+            [
+                "cell_id",
+                "x",
+                "y",
+                "predicted",
+                "rank",
+                "crime_possible",
+                "flag_share",
+                "flagged",
+                "tied",
+            ]
+        ].assign(area_m2=frame["area_m2"]),  # fmt: skip
         geometry=grid.geometry,
         crs="EPSG:27700",
     )
@@ -256,10 +295,11 @@ def run_forecast(
     crime_type: str,
     cell_size: float = 250,
     model: str = "best",
-    coverage: float = 5.0,
+    coverage: float = DEFAULT_COVERAGE * 100,
     month_to: str | None = None,
 ) -> int:
-    """Forecast the next month and persist it (kind ``forecast``); returns the run id."""
+    """Forecast the next month and persist it (kind ``forecast``); returns the run id.
+    ``coverage`` is a % of the crime-possible area (default 1 %)."""
     fc, grid, meta = compute_forecast(store, crime_type=crime_type, cell_size=cell_size,
                                       model=model, month_to=month_to)  # fmt: skip
     return save_forecast(store, fc, grid, meta, coverage)
@@ -413,6 +453,8 @@ def compute_grip_plan(
         "choices": dict(choices, **plan.choices),
         "summary": plan.summary,
         "profile_note": DEFAULT_PROFILE_NOTE if timed is None else None,
+        # a plan made from data that end long before its visits says so (issue 12 item 8)
+        "data_age": data_age_note([window[0], window[-1]], start),
     }
     return plan, grid, meta
 
@@ -455,6 +497,8 @@ def write_plan_files(
             "SYNTHETIC DATA: this plan was made from peelian's synthetic force records, not real "
             "police records. Do not deploy officers on it.",
         )
+    if meta.get("data_age"):
+        head.insert(2 if meta["source"].get("synthetic") else 1, f"OLD DATA: {meta['data_age']}")
     if meta.get("profile_note"):
         head.append(f"Note: {meta['profile_note']}.")
     cols = ["rank", "cell_id", "area_code", "expected_harm_share", "high_risk_hours"]
