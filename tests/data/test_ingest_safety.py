@@ -113,23 +113,34 @@ def test_commands_and_server_paths_only_for_admins(store, web, tmp_path: Path) -
     folder.mkdir(parents=True)
     src = shutil.copy(STREET, folder / STREET.name)
     ingest_policeuk(store, [src], command=f"peelian ingest policeuk {src}")
+    stops = folder / "stops.csv"  # a failed batch: its error names the file's server path
+    shutil.copy(PUK / "2020-05" / "2020-05-northumbria-stop-and-search.csv", stops)
+    with pytest.raises(IngestError, match=str(folder)):
+        ingest_policeuk(store, [stops], command=f"peelian ingest policeuk {stops}")
     server = str(folder)
+    admin = web["admin"].get("/api/batches").json()["items"]
+    failed_id, loaded_id = (b["id"] for b in admin)  # newest first
+    assert admin[1]["command"] == f"peelian ingest policeuk {src}"
+    assert admin[1]["files"][0]["path"] == str(src)
+    assert server in web["admin"].get(f"/api/batches/{failed_id}").json()["report"]["error"]
     for role in ("viewer", "analyst"):
         c = web[role]
-        for url in ("/api/batches", "/api/status", "/data.json", "/api/batches/1"):
-            body = c.get(url).text
-            assert server not in body, (role, url)
-        batch = c.get("/api/batches").json()["items"][0]
-        assert batch["command"] is None
-        assert batch["files"][0]["path"] == STREET.name
-        assert c.get("/api/status").json()["last_batches"][0]["command"] is None
-        assert c.get("/data.json").json()["batches"]["items"][0]["files"][0]["path"] == STREET.name
-        detail = c.get("/api/batches/1").json()
+        urls = ["/api/batches", "/api/status", "/data.json"]
+        for url in [*urls, f"/api/batches/{loaded_id}", f"/api/batches/{failed_id}"]:
+            response = c.get(url)
+            assert response.status_code == 200, (role, url, response.text[:200])
+            assert server not in response.text, (role, url)
+        batches = c.get("/api/batches").json()["items"]
+        assert [b["command"] for b in batches] == [None, None]
+        assert batches[1]["files"][0]["path"] == STREET.name
+        assert c.get("/api/status").json()["last_batches"][1]["command"] is None
+        page = c.get("/data.json").json()["batches"]["items"]
+        assert page[1]["files"][0]["path"] == STREET.name
+        detail = c.get(f"/api/batches/{loaded_id}").json()
         assert detail["command"] is None
         assert detail["report"]["files"][0]["path"] == STREET.name
-    admin = web["admin"].get("/api/batches").json()["items"][0]
-    assert admin["command"] == f"peelian ingest policeuk {src}"
-    assert admin["files"][0]["path"] == str(src)
+        error = c.get(f"/api/batches/{failed_id}").json()["report"]["error"]
+        assert error.startswith("IngestError: Cannot tell which force stops.csv belongs to")
 
 
 # -- 2. person rows in the quarantine: entitled roles only, audited ----------------------------
