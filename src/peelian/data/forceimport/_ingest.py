@@ -369,8 +369,13 @@ def _ingest_file(run: _Run, spec: TableSpec, path: Path, data: bytes, sha: str) 
             "so it is not re-applied"
         )
         _quarantine_all(rec, rows, spec, "older_download", note)
-        finish = {"action": "kept_existing", "note": note}
-        rec.finish(rows_read=rows.rows_read, rows_stored=0, **finish, extra=extra)
+        rec.finish(
+            rows_read=rows.rows_read,
+            rows_stored=0,
+            action="kept_existing",
+            note=note,
+            extra=extra,
+        )
         return
     absent = [c for s in spec.specs if s.required for c in s.columns if c not in raw.column_names]
     if absent:

@@ -377,7 +377,7 @@ def _duplicate_ids(
     if not repeated.any():
         return dup, details
     idx = np.flatnonzero(usable)
-    first_row = {}
+    first_row: dict[str, int] = {}
     for pos, value in zip(idx, sub.tolist(), strict=True):
         first_row.setdefault(value, int(row_numbers[pos]))
     for pos in idx[repeated]:
