@@ -171,26 +171,22 @@ def _secondary(
     """Hide the smallest other eligible cell of each group with exactly one hidden cell."""
     hidden = hidden.copy()
     added = np.zeros(len(out), dtype=bool)
-    key = pd.Series(np.asarray(groups, dtype=object), index=out.index)
-    counts = pd.to_numeric(out[col], errors="coerce")
     frame = pd.DataFrame(
         {
-            "g": key.to_numpy(),
+            "g": np.asarray(groups, dtype=object),
             "h": hidden,
-            "e": eligible,
-            "v": counts.to_numpy(),
-            "i": range(len(out)),
+            "v": pd.to_numeric(out[col], errors="coerce").to_numpy(dtype=float),
+            "i": np.arange(len(out)),
         }
-    )
-    for _, g in frame[frame["e"]].groupby("g", sort=False):
-        if int(g["h"].sum()) != 1 or len(g) < 2:
-            continue
-        rest = g[~g["h"] & g["v"].notna()]
-        if rest.empty:
-            continue
-        i = int(rest.sort_values("v", kind="stable")["i"].iloc[0])
-        hidden[i] = True
-        added[i] = True
+    )[eligible]
+    if frame.empty:
+        return hidden, added
+    by = frame.groupby("g", sort=False)["h"]
+    lone = (by.transform("sum") == 1) & (by.transform("size") >= 2)
+    cand = frame[lone & ~frame["h"] & frame["v"].notna()]
+    pick = cand.sort_values(["g", "v"], kind="stable").drop_duplicates("g")["i"].to_numpy()
+    hidden[pick] = True
+    added[pick] = True
     return hidden, added
 
 

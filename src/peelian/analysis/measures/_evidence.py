@@ -27,6 +27,7 @@ small and the widening does not apply.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from peelian.analysis.stats import dispersion_adjusted
@@ -86,9 +87,13 @@ def _method(values: pd.DataFrame) -> np.ndarray:
     return np.asarray(out, dtype=object)
 
 
-def verdict_evidence(values: pd.DataFrame, *, fdr: float = 0.05) -> pd.DataFrame:
+def verdict_evidence(
+    values: pd.DataFrame, *, fdr: float = 0.05, only: npt.ArrayLike | None = None
+) -> pd.DataFrame:
     """``values`` (the engine's values frame) with :data:`EVIDENCE_COLUMNS` added (see module
-    docstring). ``fdr``: the run's FDR level (its summary's ``fdr``)."""
+    docstring). ``fdr``: the run's FDR level (its summary's ``fdr``). ``only``: a boolean mask
+    of the rows whose intervals are wanted (the others' ``verdict_ci_*`` are NaN; families and
+    levels still count every row)."""
     out = values.copy()
     n = len(out)
     fam_key = fdr_families(out)
@@ -106,6 +111,10 @@ def verdict_evidence(values: pd.DataFrame, *, fdr: float = 0.05) -> pd.DataFrame
     method = _method(out)
     poisson = has_p & np.array(["Poisson" in x for x in method], dtype=bool)
     wider = poisson & (np.abs(level - 0.95) > 1e-12) & (m > 1)
+    if only is not None:
+        wanted = np.asarray(only, dtype=bool)
+        wider &= wanted
+        lo[~wanted], hi[~wanted] = np.nan, np.nan
     if wider.any():
         lo[wider], hi[wider] = _interval_at(out[wider], level[wider])
     out["verdict_p"] = p_dec

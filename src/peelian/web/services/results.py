@@ -303,6 +303,14 @@ def significant_changes(
     strongest evidence first. Each row shows the list-wide adjusted p (``list_p``) and the rate
     ratio's interval at the list's false-coverage-rate level (Benjamini & Yekutieli 2005:
     ``1 - R q / m``), which excludes 1 for every row listed."""
+    run, _ = _values(ctx)
+    return ctx.derived(  # type: ignore[no-any-return]
+        ("significant_changes", run.id, limit, hidden_below),
+        lambda: _significant_changes(ctx, limit, hidden_below),
+    )
+
+
+def _significant_changes(ctx: WebContext, limit: int, hidden_below: int | None) -> dict[str, Any]:
     run, values = _values(ctx, hidden_below)
     fdr = float(run.summary.get("fdr", 0.05)) if isinstance(run.summary, dict) else 0.05
     below = values[values["area_level"] != "force"]
@@ -313,8 +321,8 @@ def significant_changes(
         raw = full.loc[below.index]
         whole = raw.assign(fdr_family="changes-list", p_adjusted=bh_adjust(raw["p_value_adjusted"]))
         whole["significant"] = whole["p_adjusted"] < fdr
-        listed = verdict_evidence(whole, fdr=fdr)
-        keep = listed["significant"].fillna(False).astype(bool) & raw["significant"].astype(bool)
+        keep = whole["significant"].fillna(False).astype(bool) & raw["significant"].astype(bool)
+        listed = verdict_evidence(whole, fdr=fdr, only=keep.to_numpy())
         tested = int(listed["p_adjusted"].notna().sum())
     else:
         listed, keep, tested = below, below["significant"].fillna(False).astype(bool), 0
