@@ -21,6 +21,7 @@ import pandas as pd
 from peelian.analysis.forecast._cube import CountCube, crime_possible
 from peelian.analysis.forecast._metrics import DEFAULT_COVERAGE, flag_share, tie_rank
 from peelian.errors import NotFittedError, ParameterError, SchemaError
+from peelian.schemas.params import Constraint, check_params, integer, number, or_none
 
 __all__ = ["CRIME_POSSIBLE", "WHOLE_FORCE", "Forecaster", "GridForecast", "validate_params"]
 
@@ -128,36 +129,28 @@ class GridForecast:
 
 
 def validate_params(owner: str, constraints: dict[str, tuple[str, Any]], params: dict) -> None:
-    """Check parameters against declarative constraints (STYLE practice 4).
+    """Check parameters against declarative constraints (STYLE practice 4) with the
+    vocabulary's one validator, :func:`peelian.schemas.params.check_params`.
 
     ``constraints`` maps a name to ``(kind, bound)``: ``("int>=", 1)``, ``("num>", 0)``,
     ``("num>=", 0)``, ``("in", {...})``, ``("num_or_none>", 0)``.
     """
-    for name, (kind, bound) in constraints.items():
-        value = params[name]
-        ok = True
-        if kind == "int>=":
-            ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
-            ok = ok and value >= bound
-            what = f"an integer >= {bound}"
-        elif kind in ("num>", "num>=", "num_or_none>"):
-            if kind == "num_or_none>" and value is None:
-                continue
-            ok = isinstance(value, int | float | np.number) and not isinstance(value, bool)
-            ok = ok and np.isfinite(value)
-            ok = ok and (value > bound if kind.endswith(">") else value >= bound)
-            what = f"a number {'>' if kind.endswith('>') else '>='} {bound}"
-            if kind == "num_or_none>":
-                what += " or None"
-        elif kind == "in":
-            ok = value in bound
-            what = f"one of {sorted(bound)}"
-        else:  # pragma: no cover - a programming error in a constraint table
-            raise ValueError(kind)
-        if not ok:
-            raise ParameterError(
-                f"The {name!r} parameter of {owner} must be {what}. Got {value!r}."
-            )
+    table = {name: _constraint(kind, bound) for name, (kind, bound) in constraints.items()}
+    check_params(owner, {name: params[name] for name in constraints}, table, none_ok=False)
+
+
+def _constraint(kind: str, bound: Any) -> Constraint:
+    if kind == "int>=":
+        return integer(ge=bound)
+    if kind == "num>":
+        return number(gt=bound)
+    if kind == "num>=":
+        return number(ge=bound)
+    if kind == "num_or_none>":
+        return or_none(number(gt=bound))
+    if kind == "in":
+        return (f"one of {sorted(bound)}", lambda v: v in bound)
+    raise ValueError(kind)  # a programming error in a constraint table
 
 
 class Forecaster(ABC):

@@ -5,14 +5,15 @@ message shape)."""
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from peelian.errors import ParameterError, SchemaError
+from peelian.errors import SchemaError
+from peelian.schemas.params import Constraint, boolean, integer, number, one_of, probability
+from peelian.schemas.params import check_params as _check
 
 __all__ = [
     "ANONYMISATION_SCALE_M",
@@ -114,56 +115,24 @@ def check_boundary(boundary: Any, func: str) -> Any:
 
 # -- declarative parameter constraints -------------------------------------------------------------
 
-Constraint = tuple[str, Callable[[Any], Any]]
-
-_POSITIVE: Constraint = (
-    "a number > 0",
-    lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0,
-)
-_PROB: Constraint = (
-    "a number strictly between 0 and 1",
-    lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 < v < 1,
-)
-_NONNEG_INT: Constraint = (
-    "an integer >= 0",
-    lambda v: isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 0,
-)
-_POS_INT: Constraint = (
-    "an integer >= 1",
-    lambda v: isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 1,
-)
-_ODD_INT: Constraint = (
-    "an odd integer >= 1",
-    lambda v: isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 1 and v % 2,
-)
-_BOOL: Constraint = ("True or False", lambda v: isinstance(v, bool | np.bool_))
-_H3_RES: Constraint = (
-    "an integer from 0 to 15",
-    lambda v: isinstance(v, int | np.integer) and not isinstance(v, bool) and 0 <= v <= 15,
-)
-
-
-def _one_of(*options: str) -> Constraint:
-    return (f"one of {', '.join(repr(o) for o in options)}", lambda v: v in options)
-
-
 #: parameter name -> constraint; ``None`` always means "choose automatically" and is not checked.
+#: Checked by the vocabulary's one validator, :func:`peelian.schemas.params.check_params`.
 CONSTRAINTS: dict[str, Constraint] = {
-    "cell_size": _POSITIVE,
-    "distance": _POSITIVE,
-    "bandwidth": _POSITIVE,
-    "alpha": _PROB,
-    "ring": _POS_INT,
-    "permutations": _NONNEG_INT,
-    "time_window": _NONNEG_INT,
-    "oversample": _ODD_INT,
-    "fdr": _BOOL,
-    "resolution": _H3_RES,
-    "kind": _one_of("square", "hex", "h3"),
-    "grid": _one_of("square", "hex", "h3"),
-    "kernel": _one_of("quartic", "gaussian"),
-    "value": _one_of("count", "harm"),
-    "top": _PROB,
+    "cell_size": number(gt=0),
+    "distance": number(gt=0),
+    "bandwidth": number(gt=0),
+    "alpha": probability(),
+    "ring": integer(ge=1),
+    "permutations": integer(ge=0),
+    "time_window": integer(ge=0),
+    "oversample": integer(ge=1, odd=True),
+    "fdr": boolean(),
+    "resolution": integer(ge=0, le=15),
+    "kind": one_of("square", "hex", "h3"),
+    "grid": one_of("square", "hex", "h3"),
+    "kernel": one_of("quartic", "gaussian"),
+    "value": one_of("count", "harm"),
+    "top": probability(),
 }
 
 
@@ -172,9 +141,4 @@ def check_params(func: str, params: Mapping[str, Any]) -> None:
 
     "The 'cell_size' parameter of gistar must be a number > 0. Got -5."
     """
-    for name, value in params.items():
-        if value is None or name not in CONSTRAINTS:
-            continue
-        what, ok = CONSTRAINTS[name]
-        if not ok(value):
-            raise ParameterError(f"The {name!r} parameter of {func} must be {what}. Got {value!r}.")
+    _check(func, params, CONSTRAINTS)
