@@ -168,7 +168,19 @@ def map_page(request: Request, user: SessionUser) -> dict[str, Any]:
         },
         "commands": {k: v["command"] for k, v in runs.items()},
         "areas_loaded": bool(status["areas"]),
+        "synthetic_figures": _layer_figures(ctx, runs),
     }
+
+
+def _layer_figures(ctx: Any, runs: dict[str, Any]) -> list[str]:
+    """The map's hotspot and forecast layers (their default runs) made from synthetic records;
+    the area shading is police.uk data (real, public)."""
+    figures = []
+    for kind, label in (("gistar", "Gi* hot and cold spots layer"), ("forecast", "Forecast layer")):
+        if runs[kind]["computed"]:
+            cells, _ = attempt(lambda kind=kind: results.hotspot_cells(ctx, kind, limit=1))
+            figures.append((label, (cells or {}).get("run")))
+    return results.synthetic_figures(ctx, figures)
 
 
 def area_page(request: Request, user: SessionUser, code: str) -> dict[str, Any]:
