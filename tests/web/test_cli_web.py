@@ -76,9 +76,10 @@ def test_report_without_measures_says_what_to_run(store, db_url, tmp_path) -> No
     assert "Traceback" not in r.output
 
 
-def test_serve_refuses_the_placeholder_secret_in_production(tmp_path, monkeypatch) -> None:
+def test_serve_refuses_a_weak_secret_in_production(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("PEELIAN_ENV", "production")
-    monkeypatch.delenv("PEELIAN_SECRET_KEY", raising=False)
+    monkeypatch.setenv("PEELIAN_SECRET_KEY", "too-short-a-secret")
+    monkeypatch.setenv("PEELIAN_DATA_DIR", str(tmp_path))
     from peelian.config import get_settings
 
     get_settings.cache_clear()
@@ -86,4 +87,4 @@ def test_serve_refuses_the_placeholder_secret_in_production(tmp_path, monkeypatc
         r = runner.invoke(app, ["serve", "--db", f"sqlite:///{tmp_path}/s.sqlite"])
     finally:
         get_settings.cache_clear()
-    assert r.exit_code == 2 and "PEELIAN_SECRET_KEY" in r.output
+    assert r.exit_code == 2 and "PEELIAN_SECRET_KEY is only 18 bytes long" in r.output

@@ -21,6 +21,7 @@ SAMPLE = {
     "level": "ward",
     "name": "x",
     "username": "viewer1",
+    "problem_id": "1",
 }
 
 
@@ -238,8 +239,9 @@ def test_roles_admin_pages_and_user_management(app, viewer, analyst, admin) -> N
     app.state.ctx.forget_user("viewer1")
     assert viewer.get("/api/status").status_code == 401
     audit = admin.get("/admin/users.json").json()["audit"]
-    assert [a["action"] for a in audit[:2]] == ["user.remove", "user.add"]
+    assert [a["action"] for a in audit[:3]] == ["user.remove", "forbidden", "user.add"]
     assert audit[0]["username"] == "admin1" and audit[0]["target"] == "viewer1"
+    assert audit[1]["username"] == "analyst1" and audit[1]["target"] == "POST /admin/users"
 
 
 def test_placeholder_secret_is_refused_in_production(tmp_path) -> None:
