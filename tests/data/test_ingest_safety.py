@@ -207,6 +207,27 @@ def test_person_rows_only_for_entitled_roles_and_every_view_audited(
     assert "P077" not in json.dumps(entry, default=str)
 
 
+def test_person_values_in_older_details_and_notes_are_hidden_from_viewers(store, web) -> None:
+    """Rows and batch notes written before this fix quoted a person's row in the detail."""
+    from peelian.data.ingest import open_batch
+
+    legacy = (
+        "persons.csv cannot be read: CSV parse error: Expected 4 columns, got 5: P077,1961,F,W,X"
+    )
+    with open_batch(store, source="force") as batch:
+        rec = batch.add_file("/srv/persons.csv", "force:persons", sha256="0" * 64, size_bytes=9)
+        rec.note_file_problem("unreadable", legacy)
+        rec.finish(rows_read=0, rows_stored=0, action="rejected", note=legacy)
+    for role in ("viewer", "analyst"):
+        page = web[role].get("/api/quarantine").json()
+        assert page["items"][0]["detail"] == "[value hidden: person-level record]"
+        batch_json = web[role].get(f"/api/batches/{batch.id}").text
+        assert "P077" not in batch_json and "1961" not in batch_json
+        assert "P077" not in web[role].get("/data.json").text
+    page = web["admin"].get("/api/quarantine").json()
+    assert page["items"][0]["detail"] == legacy
+
+
 # -- 3. a small file must not wipe a table ------------------------------------------------------
 
 

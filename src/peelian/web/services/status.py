@@ -84,12 +84,18 @@ def _public_text(text: Any) -> Any:
 
 def _public_report(report: Any) -> Any:
     if isinstance(report, dict):
+        person = is_person_level(
+            report.get("kind") if isinstance(report.get("kind"), str) else None
+        )
         out = {}
         for key, value in report.items():
             if key == "path":
                 out[key] = file_name(value)
             elif key == "command":
                 continue
+            elif key == "note" and person and isinstance(value, str):
+                # notes written before decision 0010 could quote a person's row
+                out[key] = _public_text(value.split(":", 1)[0])
             else:
                 out[key] = _public_report(value)
         return out
