@@ -290,3 +290,14 @@ def test_one_decision_for_small_counts_and_a_configurable_threshold(tmp_path) ->
         True,
         False,
     ]
+
+
+def test_pages_say_which_family_each_fdr_runs_over(analyst, engine_run) -> None:
+    wards = _all(analyst, area_level="ward", measure="policeuk-public-order")
+    tested = [r for r in wards if r["verdict_p"] is not None]
+    n = len(tested)
+    assert n >= 15 and {r["fdr_family"] for r in tested} == {tested[0]["fdr_family"]}
+    assert f"{n:,} wards" in tested[0]["fdr_family"]
+    assert tested[0]["verdict_method"].endswith(f"BH FDR over {n:,} wards")
+    html = analyst.get("/measures", params={"area": LAD, "measure": "policeuk-public-order"}).text
+    assert f"FDR family: {tested[0]['fdr_family']}" in html

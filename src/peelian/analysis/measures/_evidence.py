@@ -138,7 +138,22 @@ def verdict_evidence(
         else:
             described.append(method[i])
     out["verdict_method"] = np.asarray(described, dtype=object)
-    out["fdr_family"] = fam_key.to_numpy()
+    if "fdr_family" in values.columns and values["fdr_family"].notna().any():
+        out["fdr_family"] = values["fdr_family"].to_numpy()  # the engine's own words
+    else:
+        labels = out.get("label", out["measure"]).astype(str).to_numpy()
+        out["fdr_family"] = np.asarray(
+            [
+                ""
+                if not has_p[i]
+                else "one area only (no adjustment)"
+                if m[i] <= 1
+                else f"all {fmt_count(m[i])} {LEVEL_NOUNS.get(levels[i], ('area', 'areas'))[1]}"
+                f" × {labels[i]}"
+                for i in range(n)
+            ],
+            dtype=object,
+        )
     out["fdr_family_size"] = m
     return out
 
