@@ -95,7 +95,9 @@ def select_hotspots(
         raise ParameterError(f"The 'max_per_area' parameter must be >= 1. Got {max_per_area}.")
     harm = cells["harm"] if "harm" in cells.columns else cells["score"]
     last = (
-        np.arange(len(cells)) if seed is None else np.random.default_rng(seed).permutation(len(cells))
+        np.arange(len(cells))
+        if seed is None
+        else np.random.default_rng(seed).permutation(len(cells))
     )
     order = np.lexsort((last, -harm.to_numpy(float), -cells["score"].to_numpy()))
     xs, ys = cells["x"].to_numpy(float), cells["y"].to_numpy(float)
