@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from peelian.errors import NotFoundError
 from peelian.web.api import _schemas as S
 from peelian.web.api._params import MONTH_PATTERN, ReportFormat
 from peelian.web.auth import require
@@ -43,6 +44,7 @@ def get_ncpm(
     from peelian.reports import build_ncpm_report
 
     ctx = request.app.state.ctx
+    _check_period(ctx, period_end)
     report = build_ncpm_report(ctx.store, period_end=period_end, fmt=format)
     filename = f"national-crime-measures-{report.period_end}.{format}"
     audit(ctx.store, request.state.user.username, "report.download", target=filename)
@@ -53,3 +55,20 @@ def get_ncpm(
         media_type=media,
         headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
     )
+
+
+def _check_period(ctx: Any, period_end: str | None) -> None:
+    """:class:`NotFoundError` (404, with the command) when the latest measures run was not
+    computed for ``period_end``: a well-formed month the store has no report for is not found,
+    not an invalid parameter."""
+    values = ctx.latest("measures", "all").frames.get("values")
+    if period_end is None or values is None or values.empty:
+        return
+    periods = sorted(values["period_end"].astype(str).unique())
+    if period_end not in periods:
+        raise NotFoundError(
+            f"There is no report for {period_end}: the measures were computed for period end "
+            f"{', '.join(periods)}.",
+            f"Compute them with `peelian measures --period-end {period_end} --save`, or ask for "
+            f"period_end={periods[-1]}.",
+        )

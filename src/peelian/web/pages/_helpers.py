@@ -115,6 +115,8 @@ def add_page(
             tags=["pages"],
             name=f"{name}_csv",
             summary=f"The table of the {title} page as CSV",
+            response_class=Response,
+            responses=_page_responses(csv=True),
         )
     router.add_api_route(
         json_path,
@@ -123,6 +125,7 @@ def add_page(
         tags=["pages"],
         name=f"{name}_json",
         summary=f"The data of the {title} page",
+        responses=_page_responses(),
     )
     router.add_api_route(path, html, methods=["GET"], include_in_schema=False, name=name)
 
@@ -144,6 +147,17 @@ def rows_to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...] | None = No
             out.append("" if v is None else v)
         writer.writerow(out)
     return buf.getvalue()
+
+
+def _page_responses(csv: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The statuses a page's JSON or CSV answers, documented: 401 without a login, 403 when the
+    role or policy refuses, 404 for an unknown area, measure or record, 422 for a bad parameter."""
+    from peelian.web.api._schemas import responses
+
+    if not csv:
+        return responses(None, 403, 404, 422)
+    content = {"text/csv": {"schema": {"type": "string"}}}
+    return responses(None, 403, 404, 422, content=content, json_route=False)
 
 
 def _declaring(
