@@ -65,7 +65,7 @@ def is_missing(x: Any) -> bool:
         return True
     try:
         return math.isnan(float(x))
-    except (TypeError, ValueError):
+    except Exception:  # TypeError, ValueError, or a template engine's "undefined" value
         return True
 
 
@@ -260,10 +260,7 @@ def fmt_decile(x: Any, *, missing: str = MISSING) -> str:
     >>> fmt_decile(8.0), fmt_decile("3"), fmt_decile(None)
     ('8', '3', '–')
     """
-    try:
-        return missing if is_missing(float(x)) else str(round(float(x)))
-    except (TypeError, ValueError):
-        return missing
+    return missing if is_missing(x) else str(round(float(x)))
 
 
 def fmt_yes_no(x: Any, *, missing: str = MISSING) -> str:
