@@ -524,9 +524,16 @@ def _evaluate(
     values["spc_p_value"] = spc["p_value"]
     values["spc_q_value"] = spc["q_value"]
     span = f"charts of {month_label(lo + w0, 'long')} to {month_label(end, 'long')}"
+    texts: dict[tuple[str, float, str], str] = {}  # one sentence per family, not per row
+
+    def family_text(lvl: str, n: float, label: str) -> str:
+        if (lvl, n, label) not in texts:
+            texts[(lvl, n, label)] = family_label(lvl, n, label, span)
+        return texts[(lvl, n, label)]
+
     values["spc_fdr_family"] = _obj(
         [
-            family_label(lvl, n, d.label, span) if f else ""
+            family_text(lvl, n, d.label) if f else ""
             for lvl, n, d, f in zip(lv, spc["family_size"], d_of, spc["in_family"], strict=True)
         ]
     )
