@@ -551,4 +551,7 @@ def problem_export(out: OutOpt = None, db: DbOption = None) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    from peelian.cli.casework_retention import retention_app
+
+    casework_app.add_typer(retention_app, name="retention", no_args_is_help=True)
     app.add_typer(casework_app, name="casework")

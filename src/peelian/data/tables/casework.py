@@ -96,6 +96,7 @@ problems = Table(
     Column("result", Text, nullable=True, comment="recorded when closed"),
     Column("opened_at", DateTime(timezone=False), nullable=False, comment="UTC"),
     Column("closed_at", DateTime(timezone=False), nullable=True, comment="UTC"),
+    Column("erased_at", DateTime(timezone=False), nullable=True, comment="personal data removed"),
     Column("updated_at", DateTime(timezone=False), nullable=False, comment="UTC"),
     Column("updated_by", String(64), nullable=True),
     Column("version", Integer, nullable=False, default=1),

@@ -56,6 +56,7 @@ ROUTE_POLICY: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/casework/problems/{problem_id}/assessment"): ("update", "problem"),
     ("POST", "/api/casework/problems/{problem_id}/close"): ("close", "problem"),
     ("GET", "/api/casework/worklist"): ("read", "problem"),
+    ("GET", "/api/casework/worklist.csv"): ("export", "problem"),
     ("GET", "/api/casework/audit"): ("read", "audit"),
     ("GET", "/api/casework/audit.csv"): ("export", "audit"),
     ("GET", "/casework/problems"): ("read", "problem"),
@@ -411,6 +412,44 @@ def get_worklist(request: Request, on: dt.date | None = None) -> dict[str, Any]:
     from peelian.casework.problems import overdue
 
     return overdue(_store(request), principal(request), on=on)
+
+
+@router.get(
+    "/worklist.csv",
+    summary="Overdue reviews and actions as CSV",
+    dependencies=[_LOGIN],
+    responses=_R,
+)
+def get_worklist_csv(request: Request) -> Response:
+    from peelian.casework.policy import require as policy_require
+    from peelian.casework.problems import overdue
+
+    user = principal(request)
+    policy_require(user, "export", "problem")
+    work = overdue(_store(request), user)
+    rows = [
+        {
+            "what": "review",
+            "problem_id": r["id"],
+            "problem": r["title"],
+            "due": r["review_date"],
+            "days_overdue": r["days_overdue"],
+            "organisation": r["organisation"],
+        }
+        for r in work["reviews"]
+    ] + [
+        {
+            "what": "action: " + a["description"],
+            "problem_id": a["problem_id"],
+            "problem": a["problem_title"],
+            "due": a["due_date"],
+            "days_overdue": a["days_overdue"],
+            "organisation": a["organisation"],
+        }
+        for a in work["actions"]
+    ]
+    cols = ["what", "problem_id", "problem", "due", "days_overdue", "organisation"]
+    return csv_response(rows, cols, "casework-worklist.csv")
 
 
 # -- audit -----------------------------------------------------------------------------------

@@ -514,6 +514,7 @@ def upgrade() -> None:
         sa.Column("result", sa.Text(), nullable=True, comment="recorded when closed"),
         sa.Column("opened_at", sa.DateTime(), nullable=False, comment="UTC"),
         sa.Column("closed_at", sa.DateTime(), nullable=True, comment="UTC"),
+        sa.Column("erased_at", sa.DateTime(), nullable=True, comment="personal data removed"),
         sa.Column("updated_at", sa.DateTime(), nullable=False, comment="UTC"),
         sa.Column("updated_by", sa.String(length=64), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
