@@ -156,10 +156,12 @@ def test_map_renders_layers_and_click_opens_profile(page, server) -> None:  # ty
     pg.get_by_role("link", name="Map", exact=True).click()
     _map_rendered(pg, "#map")
     pg.wait_for_selector("#map[data-ready='true']", state="attached")
-    pg.wait_for_function("document.getElementById('map').data.length === 2")  # areas + Gi* cells
+    # functions, not expressions: Playwright evaluates an expression with eval, which the CSP
+    # (no 'unsafe-eval') refuses
+    pg.wait_for_function("() => document.getElementById('map').data.length === 2")  # areas + Gi*
     _shot(pg, "map")
     pg.get_by_label("Forecast flagged cells").check()
-    pg.wait_for_function("document.getElementById('map').data.length === 3")
+    pg.wait_for_function("() => document.getElementById('map').data.length === 3")
     pg.select_option("select[name=level]", "lsoa21")
     pg.select_option("select[name=metric]", "rate")
     pg.get_by_role("button", name="Update map").click()
