@@ -1,4 +1,4 @@
-"""``peelian ingest``: load data into the store. ``policeuk`` lives here; engineer C's
+"""``peelian ingest``: load data into the store. ``policeuk`` lives here;
 ``peelian ingest force`` is added to the same group by :mod:`peelian.cli.force`."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Force records read back as pandas frames (the contract other engineers build on).
+"""Force records read back as pandas frames (the contract the analyses and jobs build on).
 
 Every frame carries the force's own references (``crime_ref``, ``person_ref``), never names.
 Occurrences are ``time_precision='minute'`` / ``location_precision='exact'`` (or ``'none'`` when

@@ -117,14 +117,7 @@ def _restore_flags(frame: pd.DataFrame) -> pd.DataFrame:
 def _to_parquet(frame: pd.DataFrame) -> bytes:
     frame = parquet_safe(frame)
     buf = io.BytesIO()
-    try:
-        import geopandas as gpd
-
-        if isinstance(frame, gpd.GeoDataFrame):
-            frame.to_parquet(buf, index=False)
-            return buf.getvalue()
-    except ImportError:  # pragma: no cover
-        pass
+    # A GeoDataFrame writes GeoParquet (geometry as WKB, with its CRS), a DataFrame plain Parquet.
     frame.to_parquet(buf, index=False)
     return buf.getvalue()
 

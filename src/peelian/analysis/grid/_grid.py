@@ -3,7 +3,7 @@
 A :class:`Grid` holds only the cells that overlap the study area, clipped to it, in a
 GeoDataFrame with the fixed columns of :data:`CELL_COLUMNS`. Square and hexagonal grids sit on a
 lattice anchored at whole multiples of the cell size, so the same cell size always gives the same
-cell ids (results from different runs and different engineers join on ``cell_id``).
+cell ids (results from different runs and different users join on ``cell_id``).
 """
 
 from __future__ import annotations

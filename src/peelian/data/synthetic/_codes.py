@@ -77,15 +77,11 @@ def code_mix() -> pd.DataFrame:
 @functools.cache
 def code_labels() -> dict[str, tuple[str, bool]]:
     """Code -> (label, knife_flag_eligible), from :mod:`peelian.offences` when it has the code."""
-    out: dict[str, tuple[str, bool]] = {}
-    try:
-        from peelian.offences import home_office_codes
+    from peelian.offences import home_office_codes
 
-        ho = home_office_codes()
-        for row in ho.itertuples(index=False):
-            out[str(row.code)] = (str(row.label), bool(row.knife_flag_eligible))
-    except ImportError:  # the taxonomy is always present in a full install
-        pass
+    out: dict[str, tuple[str, bool]] = {}
+    for row in home_office_codes().itertuples(index=False):
+        out[str(row.code)] = (str(row.label), bool(row.knife_flag_eligible))
     return out
 
 

@@ -121,7 +121,7 @@ _FILE_COLUMNS = [
 
 
 def _status(ctx: WebContext) -> dict[str, Any]:
-    """Engineer A's :func:`peelian.data.frames.data_status` (what ``peelian info`` prints), plus
+    """:func:`peelian.data.frames.data_status` (what ``peelian info`` prints), plus
     what the dashboard adds: per-force summaries, missing months, monthly totals, location
     precision and which results are computed."""
     from peelian.data.frames import data_status as base_status
