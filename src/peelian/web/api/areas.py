@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -34,7 +34,13 @@ async def get_areas(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Response:
-    params = {"level": level, "parent": parent, "q": q, "limit": limit, "offset": offset}
+    params: dict[str, Any] = {
+        "level": level,
+        "parent": parent,
+        "q": q,
+        "limit": limit,
+        "offset": offset,
+    }
     return await cached_json(
         request, lambda: areas.areas_list(request.app.state.ctx, **params), params
     )

@@ -42,7 +42,7 @@ async def get_counts(
     limit: Limit = 1000,
     offset: Offset = 0,
 ) -> Response:
-    params = {
+    params: dict[str, Any] = {
         "by": by,
         "level": level,
         "month_from": month_from,
@@ -73,7 +73,7 @@ async def get_map_values(
     month_to: Month = None,
     category: Category = None,
 ) -> Response:
-    params = {
+    params: dict[str, Any] = {
         "level": level,
         "metric": metric,
         "month_from": month_from,

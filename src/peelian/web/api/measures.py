@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
@@ -50,7 +50,7 @@ async def get_measures(
 ) -> Response:
     # small person-derived counts are hidden for roles without person-level access
     hide = hidden_below(request.app.state.ctx, user)
-    params = {
+    params: dict[str, Any] = {
         "measure": measure,
         "area_level": area_level,
         "area_code": area_code,

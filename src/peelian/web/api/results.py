@@ -67,7 +67,7 @@ async def get_cells(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Response:
-    params = {"classification": classification, "limit": limit, "offset": offset}
+    params: dict[str, Any] = {"classification": classification, "limit": limit, "offset": offset}
     return await cached_json(
         request,
         lambda: results.hotspot_cells(request.app.state.ctx, kind, name, **params),
@@ -104,7 +104,7 @@ async def get_cells_geojson(
         truncated = bool(full.get("truncated")) or len(features) > max_cells
         return {**full, "features": features[:max_cells], "truncated": truncated}
 
-    params = {"kind": kind, "name": name, "classification": classification}
+    params: dict[str, Any] = {"kind": kind, "name": name, "classification": classification}
     return await cached_json(request, build, {**params, "max_cells": max_cells})
 
 
@@ -159,7 +159,7 @@ async def get_forecast(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Response:
-    params = {"name": name, "flagged": flagged, "limit": limit, "offset": offset}
+    params: dict[str, Any] = {"name": name, "flagged": flagged, "limit": limit, "offset": offset}
     classification = None if flagged is None else str(flagged).lower()
     return await cached_json(
         request,

@@ -76,7 +76,7 @@ def add_page(
             data = await run_in_threadpool(lambda: jsonable(build(request, user, **params)))
             if cache:
                 ctx.store_response(key, version, data)
-        return data  # type: ignore[no-any-return]
+        return data  # type: ignore[no-any-return,return-value]
 
     @_declaring(path, query, dep)
     async def html(request: Request, user: SessionUser = Depends(dep)) -> Response:
