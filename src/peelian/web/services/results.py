@@ -18,6 +18,7 @@ from peelian.analysis.measures import verdict_evidence
 from peelian.analysis.stats import bh_adjust
 from peelian.data.results import ResultRun
 from peelian.errors import NotFoundError, ParameterError
+from peelian.schemas.formatting import fmt_number
 from peelian.web.context import WebContext, command_for
 from peelian.web.services.common import page, records, scalar
 
@@ -455,8 +456,8 @@ def backtest(ctx: WebContext, name: str | None = None) -> dict[str, Any]:
         dom = summary[["domain_cells_mean", "domain_km2_mean"]].iloc[0] if len(summary) else None
         if dom is not None:
             note = (
-                f"Coverage is a % of the crime-possible area: {dom.iloc[0]:,.0f} cells, "
-                f"{dom.iloc[1]:,.1f} km² (cells with a police.uk event of any type before each "
+                f"Coverage is a % of the crime-possible area: {fmt_number(dom.iloc[0])} cells, "
+                f"{fmt_number(dom.iloc[1], 1)} km² (cells with a police.uk event of any type before each "
                 "test month); skill is against the all-history counts. Whole-force figures are in "
                 "the JSON and CSV, labelled."
             )
