@@ -315,3 +315,36 @@ def events_in(store: Any, codes: list[str], first: str, last: str) -> int:
                 )
             ).scalar_one()
         )
+
+
+def test_demo_caseload_is_synthetic_labelled_and_at_real_hotspots(store, seeded) -> None:
+    from peelian.casework.demo import DEMO_NOTE, seed_caseload
+    from peelian.casework.organisations import list_agreements
+    from peelian.casework.problems import get_problem, list_problems
+
+    today = dt.date(2022, 1, 15)
+    result = seed_caseload(store, today=today)
+    assert result["created"] and result["assessed"]
+    assert [(u, r) for u, r, _ in result["logins"]] == [
+        ("analyst.demo", "analyst"),
+        ("supervisor.demo", "supervisor"),
+        ("safeguarding.demo", "safeguarding"),
+        ("auditor.demo", "auditor"),
+        ("partner.demo", "partner"),
+    ]
+    rows = list_problems(store, SYSTEM, on=today)["rows"]
+    assert len(rows) == result["problems"] >= 3
+    assert all(r["title"].startswith("Demo:") for r in rows)
+    place = [get_problem(store, SYSTEM, r["id"]) for r in rows if r["focus"] == "place"]
+    assert all(DEMO_NOTE in p["description"] for p in place)
+    assert {p["evidence"]["hotspot_run_id"] for p in place} == {seeded["runs"]["emerging"]}
+    assert all(p["area_code"].startswith("E0103") for p in place)
+    assert sum(p["status"] == "closed" for p in place) == 1
+    assert sum(p["assessment"] is not None for p in place) == 1
+    live = [a["title"] for a in list_agreements(store, SYSTEM, on=today) if a["live"]]
+    assert len(live) == 2 and all("synthetic demo" in t for t in live)
+    partner = principal_for(store, "partner.demo")
+    assert list_problems(store, partner, on=today)["total"] == len(place)
+    again = seed_caseload(store, today=today)
+    assert (again["created"], again["problems"]) == (False, result["problems"])
+    assert verify(store).ok

@@ -550,6 +550,25 @@ def problem_export(out: OutOpt = None, db: DbOption = None) -> None:
     record(store, "cli", "problem.export", record_kind="problem", detail={"rows": n})
 
 
+@casework_app.command("demo")
+@handle_errors
+def demo_caseload(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Add a SYNTHETIC demo caseload at the real hotspots, and demo users of several roles."""
+    from peelian.casework.demo import seed_caseload
+
+    result = seed_caseload(store_for(db))
+    if as_json:
+        print_json(result)
+        return
+    console.print(
+        f"Demo caseload (SYNTHETIC): {result['problems']} problems"
+        + ("" if result["created"] else " (already there)")
+        + ". Demo logins:"
+    )
+    for username, role, password in result["logins"]:
+        console.print(f"  {username} ({role})  password {password}")
+
+
 def register(app: typer.Typer) -> None:
     from peelian.cli.casework_retention import retention_app
 
