@@ -40,6 +40,8 @@ __all__ = [
     "LoginBusy",
     "PasswordGate",
     "TooManyAttempts",
+    "check_blocked",
+    "clear_blocked",
     "finish_attempt",
     "reserve_attempt",
 ]
@@ -126,6 +128,48 @@ class PasswordGate:
 
 _LOCK = threading.Lock()
 _LAST_PURGE = [0.0]
+#: Accounts and addresses known to be waiting, until when (monotonic): refused from memory,
+#: without the lock or the store, so a flood of throttled logins costs next to nothing.
+_BLOCKED: dict[tuple[str, str, str], float] = {}
+_MAX_BLOCKED = 10_000
+
+
+def check_blocked(store: Store, username: str, ip: str) -> None:
+    """Raise :class:`TooManyAttempts` at once if this account or address is known (in this
+    process) to be inside its backoff wait; otherwise do nothing (the store decides)."""
+    now = time.monotonic()
+    keys = (
+        ((store.url, "a", ip[:64]), "this address"),
+        ((store.url, "u", username[:64]), "this account"),
+    )
+    for key, which in keys:
+        until = _BLOCKED.get(key)
+        if until is not None and until > now:
+            raise _refusal(which, until - now)
+
+
+def _refusal(which: str, wait: float) -> TooManyAttempts:
+    return TooManyAttempts(
+        f"Too many failed logins recently for {which}.",
+        f"Wait {_human(wait)} and try again (the wait doubles with each further failure); "
+        "ask an admin to reset a forgotten password.",
+        retry_after=math.ceil(wait),
+    )
+
+
+def clear_blocked() -> None:
+    """Forget the in-memory waits (the store still decides on the next attempt)."""
+    _BLOCKED.clear()
+
+
+def _block(key: tuple[str, str, str], wait: float) -> None:
+    now = time.monotonic()
+    if len(_BLOCKED) >= _MAX_BLOCKED:
+        for k in [k for k, until in _BLOCKED.items() if until <= now]:
+            _BLOCKED.pop(k, None)
+        if len(_BLOCKED) >= _MAX_BLOCKED:
+            _BLOCKED.clear()
+    _BLOCKED[key] = now + wait
 
 
 def _now() -> dt.datetime:
@@ -158,6 +202,7 @@ def reserve_attempt(
     ``account`` and ``address`` default to :data:`ACCOUNT` and :data:`ADDRESS`."""
     username, ip = username[:64], ip[:64]
     account, address = account or ACCOUNT, address or ADDRESS
+    check_blocked(store, username, ip)
     with _LOCK:
         now = _now()
         since = now - WINDOW
@@ -179,13 +224,12 @@ def reserve_attempt(
             )
             wait = max(wait_account, wait_address)
             if wait > 0:
+                if wait_account > 0:
+                    _block((store.url, "u", username), wait_account)
+                if wait_address > 0:
+                    _block((store.url, "a", ip), wait_address)
                 which = "this account" if wait_account >= wait_address else "this address"
-                raise TooManyAttempts(
-                    f"Too many failed logins recently for {which}.",
-                    f"Wait {_human(wait)} and try again (the wait doubles with each further "
-                    "failure); ask an admin to reset a forgotten password.",
-                    retry_after=math.ceil(wait),
-                )
+                raise _refusal(which, wait)
             attempt_id = conn.execute(
                 insert(login_attempts).returning(login_attempts.c.id),
                 {"username": username, "ip": ip, "at": now, "success": False},

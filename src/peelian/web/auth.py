@@ -35,7 +35,12 @@ from typing import Any
 from fastapi import Request, Response
 from itsdangerous import BadSignature, Signer
 
-from peelian.data.login_throttle import LoginBusy, PasswordGate, TooManyAttempts
+from peelian.data.login_throttle import (
+    LoginBusy,
+    PasswordGate,
+    TooManyAttempts,
+    check_blocked,
+)
 from peelian.data.sessions import (
     TOUCH_EVERY,
     SessionRecord,
@@ -59,12 +64,14 @@ __all__ = [
     "SESSION_RECHECK",
     "SessionState",
     "SessionUser",
+    "audit_rate_limited",
     "check_csrf",
     "client_ip",
     "csrf_token",
     "current_user",
     "login",
     "logout",
+    "refuse_if_waiting",
     "require",
 ]
 
@@ -251,13 +258,7 @@ def login(request: Request, response: Response, username: str, password: str) ->
     try:
         user = verify_user(ctx.store, username, password, ip=ip, gate=_state(request).gate)
     except TooManyAttempts as exc:
-        security_event(
-            request,
-            "login.rate_limited",
-            username=username,
-            detail={"retry_after": exc.retry_after},
-            per_address=True,
-        )
+        audit_rate_limited(request, username, exc)
         raise
     except LoginBusy:
         security_event(request, "login.busy", username=username, per_address=True)
@@ -270,6 +271,23 @@ def login(request: Request, response: Response, username: str, password: str) ->
     _set_cookie(request, response, SESSION_COOKIE, _signer(request).sign(token).decode())
     _set_cookie(request, response, CSRF_COOKIE, _bound_token(request, token))
     return user
+
+
+def refuse_if_waiting(request: Request, username: str) -> None:
+    """Raise :class:`RateLimited` at once, from memory (no lock, no store, no thread), if this
+    account or address is known to be inside its backoff wait: the cheap path of a flood."""
+    check_blocked(request.app.state.ctx.store, username, client_ip(request))
+
+
+def audit_rate_limited(request: Request, username: str, exc: TooManyAttempts) -> None:
+    """Audit a throttled login (repeats from one address within seconds are summarised)."""
+    security_event(
+        request,
+        "login.rate_limited",
+        username=username,
+        detail={"retry_after": exc.retry_after},
+        per_address=True,
+    )
 
 
 def logout(request: Request, response: Response) -> None:

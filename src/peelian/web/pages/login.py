@@ -7,9 +7,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from peelian.errors import AuthError
-from peelian.web.auth import check_csrf, csrf_token, current_user, login, logout
+from peelian.web.auth import (
+    audit_rate_limited,
+    check_csrf,
+    csrf_token,
+    current_user,
+    login,
+    logout,
+    refuse_if_waiting,
+)
 from peelian.web.errors import LoginBusy, RateLimited
 from peelian.web.pages._helpers import OGL
 
@@ -52,7 +61,7 @@ def login_form(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login")
-def login_submit(
+async def login_submit(
     request: Request,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
@@ -63,7 +72,12 @@ def login_submit(
     target = _safe_next(next)
     response = RedirectResponse(target, status_code=303)
     try:
-        login(request, response, username.strip(), password)
+        try:  # a login known to be waiting is refused here, without a thread or the store
+            refuse_if_waiting(request, username.strip())
+        except RateLimited as exc:
+            await run_in_threadpool(audit_rate_limited, request, username.strip(), exc)
+            raise
+        await run_in_threadpool(login, request, response, username.strip(), password)
     except (RateLimited, LoginBusy) as exc:
         resp = _form(
             request,
