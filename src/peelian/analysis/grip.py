@@ -203,7 +203,10 @@ MAX_DATA_AGE_MONTHS = 3
 
 
 def data_age_note(
-    months: tuple[str, str] | list[str], start: dt.date | str, *, max_months: int = MAX_DATA_AGE_MONTHS
+    months: tuple[str, str] | list[str],
+    start: dt.date | str,
+    *,
+    max_months: int = MAX_DATA_AGE_MONTHS,
 ) -> str | None:
     """A warning when the data a plan was made from end long before its visits begin, else None.
 
