@@ -62,6 +62,15 @@ def hotspots_page(request: Request, user: SessionUser) -> dict[str, Any]:
         },
         "concentration_empty": _empty("concentration", c_empty),
         "can_export": user.allows("analyst"),
+        "synthetic_figures": results.synthetic_figures(
+            ctx,
+            [
+                ("Getis-Ord Gi* hot and cold spots", (gistar or {}).get("run")),
+                ("Emerging hot spots", (emerging or {}).get("run")),
+                ("Kernel density", (kde or {}).get("run")),
+                ("Crime concentration", (conc or {}).get("run")),
+            ],
+        ),
     }
 
 
@@ -83,6 +92,18 @@ def forecasts_page(request: Request, user: SessionUser) -> dict[str, Any]:
         "forecast_empty": _empty("forecast", f_empty),
         "grip": grip,
         "grip_empty": _empty("grip_plan", g_empty),
+        "synthetic_figures": results.synthetic_figures(
+            ctx,
+            [
+                ("Backtest comparison", (backtest or {}).get("run")),
+                ("Current forecast", (forecast or {}).get("run")),
+                (
+                    "Grip patrol plan: hotspots, harm and high-risk hours from synthetic force "
+                    "records (do not deploy officers on it)",
+                    (grip or {}).get("run"),
+                ),
+            ],
+        ),
     }
 
 
