@@ -54,7 +54,14 @@ def problems_page(request: Request, user: SessionUser) -> dict[str, Any]:
 
     ctx, me = request.app.state.ctx, principal(request)
     filters = {k: _q(request, k) for k in ("status", "stage", "focus", "text")}
-    found = list_problems(ctx.store, me, **filters)
+    found = list_problems(
+        ctx.store,
+        me,
+        status=filters["status"],
+        stage=filters["stage"],
+        focus=filters["focus"],
+        text=filters["text"],
+    )
     work = overdue(ctx.store, me)
     can_create = allowed(me, "create", "problem", {"organisation_id": me.organisation_id})
     return {
@@ -394,10 +401,11 @@ def audit_page(request: Request, user: SessionUser) -> dict[str, Any]:
     policy_require(me, "read", "audit")
     names = ("username", "action", "record_kind", "record_id", "since", "until", "text")
     raw = {k: _q(request, k) for k in names}
-    dates = {}
+    dates: dict[str, dt.date | None] = {}
     for k in ("since", "until"):
+        value = raw[k]
         try:
-            dates[k] = dt.date.fromisoformat(raw[k]) if raw[k] else None
+            dates[k] = dt.date.fromisoformat(value) if value else None
         except ValueError as exc:
             raise ParameterError(f"'{k}' must be a date (YYYY-MM-DD). Got {raw[k]!r}.") from exc
     flt = audit_filter(
