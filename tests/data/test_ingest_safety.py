@@ -180,7 +180,12 @@ def test_person_rows_only_for_entitled_roles_and_every_view_audited(
 ) -> None:
     ingest_force(store, [_persons_with_bad_rows(tmp_path)], "synthetic_rms")
     ingest_policeuk(store, [_street(tmp_path, [LINES[1], b"x,2020-05,broken"])])
-    before = len([e for e in list_audit(store, limit=1000) if "quarantine" in e["action"]])
+
+    def actions(name: str) -> list[dict]:
+        return [e for e in list_audit(store, limit=1000) if e["action"] == name]
+
+    before = len(actions("quarantine_raw_view"))
+    views_before = len(actions("quarantine_view"))
     for role in ("viewer", "analyst"):
         page = web[role].get("/api/quarantine?limit=100").json()
         person = [r for r in page["items"] if r["kind"] == "force:persons"]
@@ -192,7 +197,12 @@ def test_person_rows_only_for_entitled_roles_and_every_view_audited(
         public = [r for r in page["items"] if r["kind"] == "street"]
         assert public and all((r.get("raw") is not None) == (role == "analyst") for r in public)
         assert "P077" not in web[role].get("/data.json").text
-    assert len([e for e in list_audit(store, limit=1000) if "quarantine" in e["action"]]) == before
+    assert len(actions("quarantine_raw_view")) == before
+    # Every view is still logged (issue 11 item 14), with the withheld count and never the rows.
+    views = actions("quarantine_view")[: len(actions("quarantine_view")) - views_before]
+    assert {v["username"] for v in views} == {"viewer1", "analyst1"}
+    assert all("P077" not in json.dumps(v, default=str) for v in views)
+    assert any((v.get("detail") or {}).get("person_rows_withheld") == 3 for v in views)
     for _ in range(2):  # each view is audited (never served from a cache)
         page = web["admin"].get("/api/quarantine?limit=100").json()
         raws = {r["raw"] for r in page["items"] if r["kind"] == "force:persons"}

@@ -61,6 +61,7 @@ class _Context:
     recompute: bool
     changed: bool = False
     login: tuple[str, str] | None = None
+    caseload_logins: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _changed(report: dict[str, Any]) -> bool:
@@ -167,6 +168,17 @@ def _step_login(ctx: _Context) -> dict[str, Any]:
     return {"username": ctx.login[0]}
 
 
+def _step_caseload(ctx: _Context) -> dict[str, Any]:
+    """The synthetic, labelled demo caseload and demo users for the casework roles."""
+    from peelian.casework.demo import seed_caseload
+
+    out = seed_caseload(ctx.store)
+    ctx.caseload_logins = [tuple(x) for x in out["logins"]]  # type: ignore[misc]
+    return {k: v for k, v in out.items() if k != "logins"} | {
+        "users": [name for name, _role, _pw in out["logins"]]
+    }
+
+
 STEPS: tuple[tuple[str, Callable[[_Context], dict[str, Any]], bool], ...] = (
     ("areas", _step_areas, True),
     ("policeuk", _step_policeuk, True),
@@ -176,6 +188,7 @@ STEPS: tuple[tuple[str, Callable[[_Context], dict[str, Any]], bool], ...] = (
     ("hotspots", _step_hotspots, False),
     ("forecast", _step_forecast, False),
     ("login", _step_login, True),
+    ("caseload", _step_caseload, False),
 )
 
 
@@ -184,8 +197,9 @@ def build_demo(
     *,
     recompute: bool = False,
     on_step: Callable[[DemoStep], None] | None = None,
-) -> tuple[list[DemoStep], tuple[str, str] | None]:
-    """Run the demo steps against ``settings``' store; returns the steps and the demo login.
+) -> tuple[list[DemoStep], tuple[str, str] | None, list[tuple[str, str, str]]]:
+    """Run the demo steps against ``settings``' store; returns the steps, the demo admin login and
+    the casework demo users' logins (username, role, password).
 
     A required step that fails stops the build (later steps need it); an optional one is reported
     and the build goes on.
@@ -216,7 +230,7 @@ def build_demo(
                 break
     finally:
         store.dispose()
-    return steps, ctx.login
+    return steps, ctx.login, ctx.caseload_logins
 
 
 def _print_step(step: DemoStep) -> None:
@@ -253,7 +267,7 @@ def demo(
     )
     if not as_json:
         err_console.print(f"Building the peelian demo in {data_dir}/ (SQLite) ...")
-    steps, login = build_demo(
+    steps, login, caseload_logins = build_demo(
         settings, recompute=recompute, on_step=None if as_json else _print_step
     )
     failed = [s for s in steps if not s.ok]
@@ -263,11 +277,21 @@ def demo(
                 "database": settings.resolved_database_url,
                 "steps": [s.__dict__ for s in steps],
                 "login": {"username": login[0], "password": login[1]} if login else None,
+                "casework_logins": [
+                    {"username": u, "role": r, "password": p} for u, r, p in caseload_logins
+                ],
             }
         )
     else:
         if login:
             console.print(f"Demo login: username [bold]{login[0]}[/]  password [bold]{login[1]}[/]")
+        for username, role, password in caseload_logins:
+            console.print(
+                f"  casework demo user ({role}): username [bold]{username}[/]  "
+                f"password [bold]{password}[/]"
+            )
+        if caseload_logins:
+            console.print("The demo caseload (problems titled 'Demo:') is SYNTHETIC.")
         console.print(
             "Data: police.uk and ONS data under the Open Government Licence v3.0; force records "
             "in this demo are SYNTHETIC."

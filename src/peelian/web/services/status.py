@@ -319,6 +319,31 @@ def _audit_person_rows(
     )
 
 
+def _audit_quarantine_view(
+    ctx: WebContext, frame: pd.DataFrame, username: str, *, reason: str | None, withheld: int
+) -> None:
+    """Every view of quarantined rows is logged (issue 11 item 14): who, which batches, how many
+    rows and how many person-level rows were withheld; never the rows themselves."""
+    from peelian.data.users import audit
+
+    batches = sorted({int(b) for b in frame["batch_id"]})
+    audit(
+        ctx.store,
+        username,
+        "quarantine_view",
+        target="quarantine",
+        record_kind="quarantine",
+        record_id=",".join(map(str, batches)) or None,
+        detail={
+            "batches": batches,
+            "rows": len(frame),
+            "person_rows_withheld": withheld,
+            "reason_filter": reason,
+        },
+        purpose="data quality review",
+    )
+
+
 def quarantine_page(
     ctx: WebContext,
     *,
@@ -384,6 +409,8 @@ def quarantine_page(
             frame["path"] = frame["path"].map(file_name)
         if person_raw and user is not None and person.any():
             _audit_person_rows(ctx, frame[person], user.username, reason=reason, purpose=purpose)
+        elif user is not None:
+            _audit_quarantine_view(ctx, frame, user.username, reason=reason, withheld=withheld)
     return {
         "items": records(frame),
         "total": total,
