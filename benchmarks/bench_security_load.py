@@ -2,12 +2,14 @@
 queries and bogus logins run, against a served instance on loopback.
 
     .venv/bin/python benchmarks/bench_security_load.py [--db /tmp/demo/peelian.sqlite]
-        [--api-requests 2400] [--busting-requests 600] [--max-logins 400]
+        [--api-requests 2400] [--busting-requests 600] [--max-logins 20000] [--duration 30]
 
-A copy of the demo database (its rows in a store with the current schema) is served by uvicorn (one worker, as ``peelian serve`` runs it) on
-127.0.0.1 at a random port; nothing leaves the machine. 20 clients run at once:
+A copy of the demo database (its rows in a store with the current schema) is served by uvicorn
+(one worker, as ``peelian serve`` runs it) on 127.0.0.1 at a random port; nothing leaves the
+machine. 20 clients run at once:
 
-- 14 logged-in API clients (keep-alive sockets), cycling over the main JSON endpoints;
+- 14 logged-in API clients (keep-alive sockets), requests to the main JSON endpoints spread
+  evenly over ``--duration`` seconds (so the API load overlaps the whole login flood);
 - 3 logged-in cache-busting clients: the same endpoints with a unique junk query parameter
   (``?_=<random>``) on every request, as a script defeating a cache would send;
 - 3 bogus-login clients: form logins with a wrong password for a random username, as fast as the
@@ -130,9 +132,16 @@ class _Load:
         self.stop = False
 
 
-async def _api_client(conn: _RawConnection, n: int, busting: bool, load: _Load) -> None:
+async def _api_client(
+    conn: _RawConnection, n: int, interval: float, busting: bool, load: _Load
+) -> None:
+    """``n`` requests, one every ``interval`` seconds (a steady load spread over the run)."""
     rng = random.Random()
+    start = time.perf_counter() + rng.random() * interval
     for i in range(n):
+        delay = start + i * interval - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
         path = API[rng.randrange(len(API))]
         if busting:
             path += ("&" if "?" in path else "?") + f"_={secrets.token_hex(8)}"
@@ -144,8 +153,6 @@ async def _api_client(conn: _RawConnection, n: int, busting: bool, load: _Load) 
             conn.writer = None
         (load.busting if busting else load.plain).append((time.perf_counter() - t0) * 1000)
         load.api_status[status] += 1
-        if i % 50 == 0:
-            await asyncio.sleep(0)
 
 
 async def _bogus_logins(base: str, cap: int, load: _Load, counter: list[int]) -> None:
@@ -183,13 +190,15 @@ async def _run(base: str, args: argparse.Namespace, pid: int) -> tuple[_Load, fl
     load = _Load()
     per_api = args.api_requests // API_CLIENTS
     per_bust = args.busting_requests // BUSTING_CLIENTS
+    # Each client spreads its requests evenly over --duration seconds.
+    every_api, every_bust = args.duration / per_api, args.duration / per_bust
     counter = [0]
     cpu0, t0 = _cpu_seconds(pid), time.perf_counter()
 
     async def api_side() -> None:
         await asyncio.gather(
-            *(_api_client(c, per_api, False, load) for c in conns[:API_CLIENTS]),
-            *(_api_client(c, per_bust, True, load) for c in conns[API_CLIENTS:]),
+            *(_api_client(c, per_api, every_api, False, load) for c in conns[:API_CLIENTS]),
+            *(_api_client(c, per_bust, every_bust, True, load) for c in conns[API_CLIENTS:]),
         )
         load.stop = True
 
@@ -209,7 +218,10 @@ def main() -> int:
     ap.add_argument("--db", default="/tmp/demo/peelian.sqlite", help="Demo SQLite file (copied).")
     ap.add_argument("--api-requests", type=int, default=2400)
     ap.add_argument("--busting-requests", type=int, default=600)
-    ap.add_argument("--max-logins", type=int, default=400)
+    ap.add_argument("--max-logins", type=int, default=20000)
+    ap.add_argument(
+        "--duration", type=float, default=30.0, help="Seconds over which the API load is spread."
+    )
     ap.add_argument(
         "--work-dir",
         default="/tmp/peelian-bench-sec",
@@ -281,14 +293,16 @@ def _report(
         "",
         "Command: `.venv/bin/python benchmarks/bench_security_load.py "
         f"--api-requests {args.api_requests} --busting-requests {args.busting_requests} "
-        f"--max-logins {args.max_logins}` ({time.strftime('%Y-%m-%d %H:%M')} UTC, "
+        f"--max-logins {args.max_logins} --duration {args.duration:g}` "
+        f"({time.strftime('%Y-%m-%d %H:%M')} UTC, "
         f"{os.cpu_count()} cores, shared machine; load average {loadavg:.1f} at the end).",
         "",
         f"A copy of the demo store served by uvicorn (1 worker) on 127.0.0.1; {API_CLIENTS} "
         f"logged-in API clients, {BUSTING_CLIENTS} logged-in cache-busting clients (a unique "
         f"junk query parameter per request) and {LOGIN_CLIENTS} bogus-login clients (wrong "
-        "passwords for random usernames) at once, 20 in all, for "
-        f"{wall:.1f} s. Caches warmed with one request per endpoint first.",
+        "passwords for random usernames, as fast as the server answers) at once, 20 in all, "
+        f"for {wall:.1f} s; the API requests are spread evenly over {args.duration:g} s. Caches "
+        "warmed with one request per endpoint first.",
         "",
         "| requests | n | p50 ms | p95 ms | max ms |",
         "|---|---|---|---|---|",
