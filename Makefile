@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 help:
 	@echo "make demo   - install, build the demo database from the bundled data, serve http://127.0.0.1:8000"
-	@echo "make test   - install and run the whole test suite (ruff, import-linter, pytest)"
+	@echo "make test   - install and run the whole test suite (ruff, import-linter, mypy, pytest)"
 	@echo "make bench  - run the benchmarks in benchmarks/ and print their figures"
 
 $(UV):
@@ -37,6 +37,7 @@ demo: install
 test: install browser
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 test-fast: install

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 from sqlalchemy import Select, and_, select
@@ -31,6 +31,9 @@ from peelian.data.tables.force import (
 from peelian.errors import ParameterError, PeelianError
 from peelian.offences import FLAG_COLUMNS, OffenceError, normalise_ho_code
 from peelian.schemas.months import parse_month
+
+#: A select statement kept at its own type by the filters (``where`` returns the same type).
+_Q = TypeVar("_Q", bound=Select[Any])
 
 __all__ = [
     "OCCURRENCE_COLUMNS",
@@ -100,7 +103,7 @@ def _bound(value: str | dt.date | None, *, end: bool) -> dt.datetime | None:
     return ts.to_pydatetime()
 
 
-def _date_filter(query: Select[Any], column: Any, date_from: Any, date_to: Any) -> Select[Any]:
+def _date_filter(query: _Q, column: Any, date_from: Any, date_to: Any) -> _Q:
     lo, hi = _bound(date_from, end=False), _bound(date_to, end=True)
     if lo is not None:
         query = query.where(column >= lo)
@@ -109,7 +112,7 @@ def _date_filter(query: Select[Any], column: Any, date_from: Any, date_to: Any) 
     return query
 
 
-def _force_filter(query: Select[Any], table: Any, force: str | None) -> Select[Any]:
+def _force_filter(query: _Q, table: Any, force: str | None) -> _Q:
     return query.where(table.c.force == force) if force else query
 
 
@@ -212,7 +215,9 @@ def load_involvements(
     return frame
 
 
-def _simple(store: Store, table: Any, order: str, force: str | None, dates: tuple[str, ...]):
+def _simple(
+    store: Store, table: Any, order: str, force: str | None, dates: tuple[str, ...]
+) -> pd.DataFrame:
     cols = [c for c in table.c if c.name not in ("id", "file_id", "row_number")]
     q = _force_filter(select(*cols), table, force)
     frame = store.read_frame(q.order_by(table.c[order], table.c.id))

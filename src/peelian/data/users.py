@@ -306,7 +306,7 @@ def _check_password_hash(store: Store, username: str, password: str) -> tuple[An
     with store.engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == username)).first()
     try:
-        ok = _HASHER.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
+        ok: bool = _HASHER.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     return row, bool(ok and row is not None and row.enabled)

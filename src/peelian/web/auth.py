@@ -109,7 +109,7 @@ class SessionState:
 
 
 def _state(request: Request) -> SessionState:
-    return request.app.state.sessions  # type: ignore[no-any-return]
+    return request.app.state.sessions
 
 
 def _secret(request: Request) -> str:
@@ -170,7 +170,7 @@ def _cookie_token(request: Request) -> str | None:
 def current_user(request: Request) -> SessionUser | None:
     """The user of this request's live session, or None (cached on ``request.state``)."""
     if hasattr(request.state, "user"):
-        return request.state.user  # type: ignore[no-any-return]
+        return request.state.user
     user = None
     token = _cookie_token(request)
     record = _session(request, token) if token else None

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from peelian.data.tables import metadata
+from peelian.errors import StoreError
 
 config = context.config
 target_metadata = metadata
@@ -15,6 +16,11 @@ def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
         url = config.get_main_option("sqlalchemy.url")
+        if not url:
+            raise StoreError(
+                "Alembic was given neither a connection nor a database URL.",
+                hint="Run migrations through `peelian db upgrade --db URL`.",
+            )
         engine = create_engine(url)
         with engine.begin() as conn:
             context.configure(

@@ -130,7 +130,7 @@ def assign_codes(
         fixed_codes: list[str] = []
         fixed_counts: list[int] = []
         if cat == "Violence and sexual offences":
-            h = rng.multinomial(hom[m], _HOMICIDE_SPLIT)
+            h = rng.multinomial(hom[str(m)], _HOMICIDE_SPLIT)
             fixed_codes += list(HOMICIDE_CODES)
             fixed_counts += [int(x) for x in h]
         if rare_codes.size:

@@ -29,6 +29,8 @@ __all__ = ["SyntheticForce", "generate_force"]
 _SERIOUS = ("1", "4.1", "2", "5D", "36", "106", "3B")
 _OFFENDER_OUTCOMES = (1, 2, 3, 6, 7, 8, 22)
 _WITNESS_CATEGORIES = ("Violence and sexual offences", "Public order", "Robbery")
+#: A missing value for np.where: blank strings become None in an object array.
+_NONE = np.array(None, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -273,7 +275,7 @@ def generate_force(
             "committed_to": ct2,
             "easting": e,
             "northing": nn,
-            "lsoa_code": np.where(lsoa == "", None, lsoa),
+            "lsoa_code": np.where(lsoa == "", _NONE, lsoa),
             "domestic_abuse": da,
             "knife": flags["knife"].to_numpy(),
             "firearm_discharged": flags["firearm_discharged"].to_numpy(),
@@ -286,7 +288,7 @@ def generate_force(
             "gang": gang,
             "county_lines": county,
             "month": month,
-            "district": np.where(district == "", None, district),
+            "district": np.where(district == "", _NONE, district),
             "near_repeat_follow_on": nr_moved,
             "calibrated": sk["calibrated"].to_numpy(),
             "synthetic": True,

@@ -15,6 +15,8 @@ the index would cost every bulk load a sort.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -47,7 +49,7 @@ __all__ = [
 ]
 
 
-def _provenance() -> list[Column]:  # type: ignore[type-arg]
+def _provenance() -> list[Column[Any]]:
     return [
         Column("file_id", ID, ForeignKey("ingest_files.id"), nullable=False),
         Column("row_number", Integer, nullable=False, comment="1-based data row of the file"),

@@ -92,10 +92,10 @@ def _json_size(data: Any) -> int:
 
 def _plain(value: Any) -> Hashable:
     if isinstance(value, enum.Enum):
-        return value.value  # type: ignore[no-any-return]
+        return value.value
     if isinstance(value, list | tuple | set | frozenset):
         return tuple(_plain(v) for v in value)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def declared_params(request: Request) -> dict[str, Any]:

@@ -82,7 +82,7 @@ async def get_map_values(
     }
 
     def build() -> dict[str, Any]:
-        values = events.area_values(request.app.state.ctx, **params)  # type: ignore[arg-type]
+        values = events.area_values(request.app.state.ctx, **params)
         return {"level": level, "metric": metric, "items": values}
 
     return await cached_json(request, build, params)

@@ -70,13 +70,16 @@ def add_page(
         sent = tuple((k, request.query_params.get(k)) for k in sorted(query))
         key = ("page", path, tuple(sorted(request.path_params.items())), sent, user.role)
         version = ctx.data_version() if cache else None
-        data = ctx.cached_response(key, version) if cache else None
-        if data is None:
-            params = dict(request.path_params)
-            data = await run_in_threadpool(lambda: jsonable(build(request, user, **params)))
-            if cache:
-                ctx.store_response(key, version, data)
-        return data  # type: ignore[no-any-return,return-value]
+        data: dict[str, Any] | None = ctx.cached_response(key, version) if cache else None
+        if data is not None:
+            return data
+        params = dict(request.path_params)
+        built: dict[str, Any] = await run_in_threadpool(
+            lambda: jsonable(build(request, user, **params))
+        )
+        if cache:
+            ctx.store_response(key, version, built)
+        return built
 
     @_declaring(path, query, dep)
     async def html(request: Request, user: SessionUser = Depends(dep)) -> Response:
@@ -183,7 +186,7 @@ def _declaring(
 
     def wrap(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         async def declared(request: Request, user: SessionUser, **_: Any) -> Response:
-            return await endpoint(request, user)  # type: ignore[no-any-return]
+            return await endpoint(request, user)
 
         declared.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         declared.__name__ = endpoint.__name__
@@ -223,8 +226,8 @@ def sparkline_svg(points: list[dict[str, Any]], *, width: int = 140, height: int
 
     line = " ".join(xy(i, p["count"]) for i, p in enumerate(points) if p.get("count") is not None)
     parts = [f'<polyline class="spark-line" points="{line}"/>']
-    centres = [p.get("centre") for p in points]
-    if all(c is not None for c in centres):
+    centres = [float(p["centre"]) for p in points if p.get("centre") is not None]
+    if len(centres) == len(points):
         cl = " ".join(xy(i, c) for i, c in enumerate(centres))
         parts.insert(0, f'<polyline class="spark-centre" points="{cl}"/>')
     for i, p in enumerate(points):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -112,7 +113,9 @@ def measures_page(request: Request, user: SessionUser) -> dict[str, Any]:
             ctx, measure=measure, parent=area_code, limit=1000, hidden_below=hide
         )["items"]
         children.sort(key=lambda r: (not bool(r.get("significant")), r.get("verdict_p") or 1.0))
-    monthly, _ = attempt(lambda: results.measure_monthly(ctx, measure, area_code, hide))
+    monthly = None
+    if measure:
+        monthly, _ = attempt(partial(results.measure_monthly, ctx, measure, area_code, hide))
     return {
         **base,
         "empty": None,
@@ -178,7 +181,7 @@ def _layer_figures(ctx: Any, runs: dict[str, Any]) -> list[str]:
     figures = []
     for kind, label in (("gistar", "Gi* hot and cold spots layer"), ("forecast", "Forecast layer")):
         if runs[kind]["computed"]:
-            cells, _ = attempt(lambda kind=kind: results.hotspot_cells(ctx, kind, limit=1))
+            cells, _ = attempt(partial(results.hotspot_cells, ctx, kind, limit=1))
             figures.append((label, (cells or {}).get("run")))
     return results.synthetic_figures(ctx, figures)
 

@@ -57,7 +57,7 @@ def areas_frame(ctx: WebContext) -> pd.DataFrame:
     def build() -> pd.DataFrame:
         return ctx.store.read_frame(select(*[areas.c[c] for c in _COLUMNS]))
 
-    return ctx.derived("areas_frame", build)  # type: ignore[no-any-return]
+    return ctx.derived("areas_frame", build)
 
 
 def lsoa_parents(ctx: WebContext) -> pd.DataFrame:
@@ -72,7 +72,7 @@ def lsoa_parents(ctx: WebContext) -> pd.DataFrame:
         l21 = frame[frame["level"] == "lsoa21"][["code", "ward_code", "csp_code", "force_code"]]
         return l21.rename(columns={"code": "lsoa21_code"}).drop_duplicates("lsoa21_code")
 
-    return ctx.derived("lsoa_parents", build)  # type: ignore[no-any-return]
+    return ctx.derived("lsoa_parents", build)
 
 
 def areas_list(
@@ -184,4 +184,4 @@ def _rounded(geo: dict[str, Any], digits: int = 5) -> dict[str, Any]:
 def area_geojson(ctx: WebContext, level: str) -> bytes:
     """The boundaries of one level as GeoJSON bytes (WGS84, simplified, cached)."""
     _check_level(level)
-    return ctx.derived(("geojson", level), lambda: _geojson_bytes(ctx, level))  # type: ignore[no-any-return]
+    return ctx.derived(("geojson", level), lambda: _geojson_bytes(ctx, level))

@@ -56,7 +56,7 @@ def event_base(ctx: WebContext) -> pd.DataFrame:
             frame[col] = frame[col].astype("category")
         return frame
 
-    return ctx.derived("event_base", build)  # type: ignore[no-any-return]
+    return ctx.derived("event_base", build)
 
 
 def _filter(

@@ -67,8 +67,9 @@ def run_is_synthetic(ctx: WebContext, run: dict[str, Any] | None) -> bool:
     from peelian.data.frames import is_synthetic_source
     from peelian.web.services.status import synthetic_sources
 
-    summary = run.get("summary") if isinstance(run.get("summary"), dict) else {}
-    params = run.get("params") if isinstance(run.get("params"), dict) else {}
+    raw_summary, raw_params = run.get("summary"), run.get("params")
+    summary: dict[str, Any] = raw_summary if isinstance(raw_summary, dict) else {}
+    params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
     source = summary.get("source")
     if isinstance(source, dict):
         return bool(source.get("synthetic"))
@@ -305,7 +306,7 @@ def significant_changes(
     ratio's interval at the list's false-coverage-rate level (Benjamini & Yekutieli 2005:
     ``1 - R q / m``), which excludes 1 for every row listed."""
     run, _ = _values(ctx)
-    return ctx.derived(  # type: ignore[no-any-return]
+    return ctx.derived(
         ("significant_changes", run.id, limit, hidden_below),
         lambda: _significant_changes(ctx, limit, hidden_below),
     )
@@ -429,7 +430,7 @@ def cells_geojson(
         cells = cells.head(max_cells)
         return {**_to_geojson(cells), "truncated": truncated, "run": run_meta(run)}
 
-    return ctx.derived(("cells_geojson", run.id, classification, max_cells), build)  # type: ignore[no-any-return]
+    return ctx.derived(("cells_geojson", run.id, classification, max_cells), build)
 
 
 def _to_geojson(cells: pd.DataFrame) -> dict[str, Any]:
@@ -489,7 +490,8 @@ def grip_plan(ctx: WebContext) -> dict[str, Any]:
             [c for c in ("date", "start_time", "hotspot_rank") if c in visits]
         )
     summary = run.summary if isinstance(run.summary, dict) else {}
-    source = summary.get("source") if isinstance(summary.get("source"), dict) else {}
+    raw_source = summary.get("source")
+    source: dict[str, Any] = raw_source if isinstance(raw_source, dict) else {}
     months, start = summary.get("months"), (summary.get("summary") or {}).get("start")
     data_age = summary.get("data_age")
     if data_age is None and months and start:  # plans saved before the check was recorded
