@@ -10,6 +10,7 @@ plan.md and plan.html to ``--out`` and stores the plan for the dashboard.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -56,12 +57,14 @@ def plan_cmd(
     from peelian.data.results import load_result
     from peelian.errors import ParameterError
     from peelian.jobs.forecast import run_grip_plan
+    from peelian.reports.grip_plan import write_plan_files
 
     if area_level not in ("ward", "csp"):
         raise ParameterError(f"--area-level must be 'ward' or 'csp'. Got {area_level!r}.")
     store = store_for(db)
     run_id = run_grip_plan(
-        store, weeks=weeks, hotspots=hotspots, out=out, cell_size=cell_size,
+        store, weeks=weeks, hotspots=hotspots, write_files=partial(write_plan_files, out),
+        cell_size=cell_size,
         min_separation=min_separation, max_per_area=max_per_area, area_level=area_level,
         start=start, seed=seed, basis=basis,
     )  # fmt: skip

@@ -2,7 +2,7 @@
 
     run_backtest(store, crime_type="Burglary", test_from="2022-03", test_to="2022-08")
     run_forecast(store, crime_type="Burglary")             # next month, best backtested model
-    run_grip_plan(store, weeks=4, hotspots=20, out="grip") # files + persisted plan
+    run_grip_plan(store, weeks=4, hotspots=20)              # persisted plan
 
 Results (``peelian.data.results``): kind ``backtest`` (parts ``results``, ``summary``), kind
 ``forecast`` (part ``cells``) under the crime type's slug, and kind ``grip_plan`` name ``grip``
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,7 +30,13 @@ from peelian.analysis.forecast import (
     make_model,
     make_models,
 )
-from peelian.analysis.grid import Grid, month_range, square_grid
+from peelian.analysis.grid import (
+    Grid,
+    cell_area_codes,
+    cell_population,
+    month_range,
+    square_grid,
+)
 from peelian.analysis.grip import DEFAULT_PROFILE_NOTE, GripPlan, data_age_note, grip_plan
 from peelian.data.results import latest_result, save_result
 from peelian.data.store import Store
@@ -49,7 +55,6 @@ __all__ = [
     "run_grip_plan",
     "save_backtest",
     "save_forecast",
-    "write_plan_files",
 ]
 
 log = logging.getLogger("peelian.jobs.forecast")
@@ -59,14 +64,8 @@ GRIP_FALLBACK_CATEGORY = "Violence and sexual offences"
 
 
 def cell_covariates(store: Store, grid: Grid) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Population and IMD score per cell from the loaded LSOAs.
-
-    Each cell takes the LSOA its centre falls in: population = the LSOA's population x (cell
-    in-area area / LSOA area), i.e. uniform density within an LSOA; ``imd_score`` = the LSOA's IMD
-    score. Cells whose centre is in no LSOA get NaN (the learned model handles missing values).
-    """
-    import geopandas as gpd
-
+    """Population and IMD score per cell from the loaded LSOAs (2021, else 2011 boundaries): see
+    :func:`peelian.analysis.grid.cell_population` for the rule."""
     from peelian.data.geography import areas_frame
 
     for level in ("lsoa21", "lsoa11"):
@@ -76,25 +75,10 @@ def cell_covariates(store: Store, grid: Grid) -> tuple[dict[str, np.ndarray], di
             continue
         if len(lsoa) == 0 or lsoa.geometry.isna().all():
             continue
-        pts = gpd.GeoDataFrame(
-            {"i": np.arange(grid.n_cells)}, geometry=gpd.points_from_xy(grid.x, grid.y),
-            crs="EPSG:27700",
-        )  # fmt: skip
-        lsoa = lsoa[lsoa.geometry.notna()].reset_index(drop=True)
-        hit = gpd.sjoin(pts, lsoa[["population", "imd_score", "geometry"]], predicate="within")
-        hit = hit[~hit.index.duplicated()]
-        pop = np.full(grid.n_cells, np.nan)
-        imd = np.full(grid.n_cells, np.nan)
-        lsoa_area = lsoa.geometry.area.to_numpy()
-        j = hit["index_right"].to_numpy()
-        dens = pd.to_numeric(lsoa["population"], errors="coerce").to_numpy(float) / lsoa_area
-        pop[hit["i"].to_numpy()] = dens[j] * grid.area[hit["i"].to_numpy()]
-        imd[hit["i"].to_numpy()] = pd.to_numeric(lsoa["imd_score"], errors="coerce").to_numpy(
-            float
-        )[j]
-        info = {"level": level, "cells_with_lsoa": int(len(hit)),
+        covs, counts = cell_population(grid, lsoa)
+        info = {"level": level, "cells_with_lsoa": counts["cells_with_lsoa"],
                 "rule": "cell centre in LSOA; population spread uniformly over the LSOA"}  # fmt: skip
-        return {"population": pop, "imd_score": imd}, info
+        return covs, info
     return {}, {"level": None, "rule": "no LSOAs loaded: no population or deprivation features"}
 
 
@@ -352,8 +336,7 @@ def _grip_events(store: Store) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 def _area_codes(store: Store, grid: Grid, level: str) -> tuple[np.ndarray, dict[str, Any]]:
-    import geopandas as gpd
-
+    """The ``level`` area code of each cell (see :func:`peelian.analysis.grid.cell_area_codes`)."""
     from peelian.data.geography import areas_frame
 
     try:
@@ -363,13 +346,7 @@ def _area_codes(store: Store, grid: Grid, level: str) -> tuple[np.ndarray, dict[
     if areas is None or len(areas) == 0:
         return np.full(grid.n_cells, "unknown", dtype=object), {
             "value": None, "rule": f"no {level} areas loaded: no per-area cap possible"}  # fmt: skip
-    pts = gpd.GeoDataFrame({"i": np.arange(grid.n_cells)},
-                           geometry=gpd.points_from_xy(grid.x, grid.y), crs="EPSG:27700")  # fmt: skip
-    hit = gpd.sjoin(pts, areas[["code", "geometry"]], predicate="within")
-    hit = hit[~hit.index.duplicated()]
-    codes = np.full(grid.n_cells, "unknown", dtype=object)
-    codes[hit["i"].to_numpy()] = hit["code"].to_numpy()
-    return codes, {"value": level, "rule": f"cell centre in {level} area"}
+    return cell_area_codes(grid, areas), {"value": level, "rule": f"cell centre in {level} area"}
 
 
 def compute_grip_plan(
@@ -459,84 +436,21 @@ def compute_grip_plan(
     return plan, grid, meta
 
 
-def write_plan_files(
-    out: Path, plan: GripPlan, hotspots: Any, meta: dict[str, Any]
-) -> dict[str, str]:
-    """Write the plan as ``visits.csv`` (one row per visit with the hotspot's location),
-    ``hotspots.geojson`` (WGS84 cell polygons), ``plan.md`` and ``plan.html`` (printable)."""
-    import html
-
-    from peelian.analysis.grid import to_wgs84
-
-    out.mkdir(parents=True, exist_ok=True)
-    hs = plan.hotspots
-    lon, lat = to_wgs84(hs["x"].to_numpy(float), hs["y"].to_numpy(float))
-    where = hs[["rank", "x", "y", "high_risk_hours", "area_code"]].assign(
-        longitude=np.round(lon, 6), latitude=np.round(lat, 6)
-    )
-    visits = plan.visits.merge(where, left_on="hotspot_rank", right_on="rank").drop(columns="rank")
-    visits = visits.rename(columns={"x": "easting", "y": "northing"})
-    paths = {"csv": out / "visits.csv", "geojson": out / "hotspots.geojson",
-             "markdown": out / "plan.md", "html": out / "plan.html"}  # fmt: skip
-    visits.to_csv(paths["csv"], index=False)
-    hotspots.to_crs(4326).to_file(paths["geojson"], driver="GeoJSON")
-    s = plan.summary
-    head = [
-        f"Grip patrol plan: {s['hotspots']} hotspots, {s['weeks']} weeks from {s['start']}",
-        f"Source: {meta['source']['source']} ({meta['source']['selection']}), months "
-        f"{meta['months'][0]} to {meta['months'][1]}, {meta['cell_size']:g} m cells.",
-        f"Expected harm coverage: the hotspots held {s['harm_share']:.1%} of the harm in "
-        f"{s['area_share']:.3%} of the area.",
-        f"Visits: {s['visits']} visible patrols of {s['visit_minutes']} minutes "
-        f"({s['patrol_hours']:.0f} officer-hours), {s['visits_per_day']} per hotspot per day at "
-        "unpredictable times within each hotspot's high-risk hours (Koper 1995; Grip guidance).",
-    ]
-    if meta["source"].get("synthetic"):
-        head.insert(
-            1,
-            "SYNTHETIC DATA: this plan was made from peelian's synthetic force records, not real "
-            "police records. Do not deploy officers on it.",
-        )
-    if meta.get("data_age"):
-        head.insert(2 if meta["source"].get("synthetic") else 1, f"OLD DATA: {meta['data_age']}")
-    if meta.get("profile_note"):
-        head.append(f"Note: {meta['profile_note']}.")
-    cols = ["rank", "cell_id", "area_code", "expected_harm_share", "high_risk_hours"]
-    table = hs[cols].assign(expected_harm_share=hs["expected_harm_share"].map("{:.1%}".format),
-                            longitude=np.round(lon, 5), latitude=np.round(lat, 5))  # fmt: skip
-    vcols = ["date", "day", "start_time", "end_time", "hotspot_rank", "area_code"]
-    md = ["# " + head[0], "", *[f"- {h}" for h in head[1:]], "", "## Hotspots", ""]
-    md += _md_table(table) + ["", "## Visits", ""] + _md_table(visits[vcols])
-    paths["markdown"].write_text("\n".join(md) + "\n", encoding="utf-8")
-    body = "".join(f"<p>{html.escape(h)}</p>" for h in head[1:])
-    paths["html"].write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>Grip patrol plan</title>"
-        "<style>body{font-family:sans-serif;font-size:11pt}table{border-collapse:collapse}"
-        "td,th{border:1px solid #999;padding:2px 6px}</style></head><body>"
-        f"<h1>{html.escape(head[0])}</h1>{body}<h2>Hotspots</h2>"
-        f"{table.to_html(index=False)}<h2>Visits</h2>{visits[vcols].to_html(index=False)}"
-        "</body></html>",
-        encoding="utf-8",
-    )
-    return {k: str(v) for k, v in paths.items()}
-
-
-def _md_table(frame: pd.DataFrame) -> list[str]:
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * frame.shape[1]]
-    lines += ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
-    return lines
-
-
 def run_grip_plan(
     store: Store,
     *,
     weeks: int,
     hotspots: int,
-    out: str | Path | None = None,
+    write_files: Callable[[GripPlan, Any, dict[str, Any]], dict[str, str]] | None = None,
     **options: Any,
 ) -> int:
-    """Make a Grip plan, write its files to ``out`` (if given) and persist it (kind
-    ``grip_plan``, name ``grip``); returns the run id."""
+    """Make a Grip plan and persist it (kind ``grip_plan``, name ``grip``); returns the run id.
+
+    ``write_files(plan, hotspots, meta)`` (optional) writes the plan's files and returns their
+    paths, recorded in the run summary as ``files``. Rendering belongs to the reports layer,
+    which sits above jobs, so callers pass it in, e.g.
+    ``write_files=functools.partial(peelian.reports.grip_plan.write_plan_files, Path("grip"))``.
+    """
     import geopandas as gpd
     import shapely
 
@@ -549,8 +463,8 @@ def run_grip_plan(
         geometry=shapely.box(hs["x"] - h, hs["y"] - h, hs["x"] + h, hs["y"] + h),
         crs="EPSG:27700",
     )  # fmt: skip
-    if out is not None:
-        meta["files"] = write_plan_files(Path(out), plan, geo, meta)
+    if write_files is not None:
+        meta["files"] = write_files(plan, geo, meta)
     visits = plan.visits[["hotspot_rank", "date", "start_time", "end_time", "cell_id", "day",
                           "minutes"]]  # fmt: skip
     return save_result(

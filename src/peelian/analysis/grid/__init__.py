@@ -8,9 +8,11 @@
     counts.report     # n_events = n_in_area + n_unlocated + n_outside_area + n_outside_period
 
 Square, hexagonal (``cell_size`` = flat-to-flat width) and H3 (v4) grids, clipped to the
-boundary; ``grid.cells`` has the columns :data:`CELL_COLUMNS`.
+boundary; ``grid.cells`` has the columns :data:`CELL_COLUMNS`. Areas onto cells:
+:func:`cell_area_codes` (the area each cell centre is in) and :func:`cell_population`.
 """
 
+from peelian.analysis.grid._areas import cell_area_codes, cell_population
 from peelian.analysis.grid._checks import (
     ANONYMISATION_SCALE_M,
     check_boundary,
@@ -41,6 +43,8 @@ __all__ = [
     "HARM_KEY_COLUMNS",
     "Grid",
     "auto_cell_size",
+    "cell_area_codes",
+    "cell_population",
     "check_boundary",
     "check_params",
     "count_events",
