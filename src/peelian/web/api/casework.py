@@ -12,10 +12,12 @@ import datetime as dt
 import io
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from peelian.casework._vocab import ORG_KINDS, PROBLEM_FOCUS, PROBLEM_STAGES, PROBLEM_STATUSES
 from peelian.web.api import _schemas as S
+from peelian.web.api._params import MAX_ID
 from peelian.web.auth import check_csrf, require
 
 __all__ = ["ROUTE_POLICY", "csv_response", "principal", "router"]
@@ -34,6 +36,18 @@ _R = {
     **S.responses(None, 403, 404, 422),
     409: {"model": S.ErrorBody, "description": "The record changed since it was read (conflict)."},
 }
+#: The CSV exports: text/csv, errors in the one JSON shape.
+_R_CSV = S.responses(
+    None, 403, 404, 422, content={"text/csv": {"schema": {"type": "string"}}}, json_route=False
+)
+#: Parameters with a fixed set of values are enums in the schema (issue 13 item 7); ids are
+#: bounded to 64 bits (a larger one is a 422, not a 500).
+OrgKind = Literal[tuple(ORG_KINDS)]  # type: ignore[valid-type]
+ProblemStatus = Literal[tuple(PROBLEM_STATUSES)]  # type: ignore[valid-type]
+ProblemStage = Literal[tuple(PROBLEM_STAGES)]  # type: ignore[valid-type]
+ProblemFocus = Literal[tuple(PROBLEM_FOCUS)]  # type: ignore[valid-type]
+ProblemId = Annotated[int, Path(ge=1, le=MAX_ID)]
+ActionId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 #: What each casework route asks the policy: (method, path) -> (action, record kind). The
@@ -125,7 +139,7 @@ class AgreementIn(BaseModel):
 @router.get("/organisations", summary="Organisations", dependencies=[_LOGIN], responses=_R)
 def get_organisations(
     request: Request,
-    kind: Annotated[str | None, Query(max_length=32)] = None,
+    kind: Annotated[OrgKind | None, Query()] = None,
     text: Annotated[str | None, Query(max_length=100)] = None,
 ) -> dict[str, Any]:
     from peelian.casework.organisations import list_organisations
@@ -260,12 +274,12 @@ PROBLEM_COLUMNS = [
 @router.get("/problems", summary="Problems the user may read", dependencies=[_LOGIN], responses=_R)
 def get_problems(
     request: Request,
-    status: Annotated[str | None, Query(max_length=16)] = None,
-    stage: Annotated[str | None, Query(max_length=16)] = None,
-    focus: Annotated[str | None, Query(max_length=16)] = None,
+    status: Annotated[ProblemStatus | None, Query()] = None,
+    stage: Annotated[ProblemStage | None, Query()] = None,
+    focus: Annotated[ProblemFocus | None, Query()] = None,
     text: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     from peelian.casework.problems import list_problems
 
@@ -282,7 +296,11 @@ def get_problems(
 
 
 @router.get(
-    "/problems.csv", summary="Problems as CSV (audited)", dependencies=[_LOGIN], responses=_R
+    "/problems.csv",
+    summary="Problems as CSV (audited)",
+    dependencies=[_LOGIN],
+    response_class=Response,
+    responses=_R_CSV,
 )
 def get_problems_csv(request: Request) -> Response:
     from peelian.casework.policy import require as policy_require
@@ -318,7 +336,7 @@ def post_problem(request: Request, body: ProblemIn) -> dict[str, Any]:
 )
 def get_problem_api(
     request: Request,
-    problem_id: int,
+    problem_id: ProblemId,
     purpose: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> dict[str, Any]:
     from peelian.casework.problems import get_problem
@@ -329,7 +347,9 @@ def get_problem_api(
 @router.post(
     "/problems/{problem_id}", summary="Change a problem", dependencies=[_LOGIN, _CSRF], responses=_R
 )
-def post_problem_update(request: Request, problem_id: int, body: ProblemUpdate) -> dict[str, Any]:
+def post_problem_update(
+    request: Request, problem_id: ProblemId, body: ProblemUpdate
+) -> dict[str, Any]:
     from peelian.casework.problems import update_problem
 
     fields = body.model_dump(exclude_unset=True)
@@ -343,7 +363,7 @@ def post_problem_update(request: Request, problem_id: int, body: ProblemUpdate) 
     dependencies=[_LOGIN, _CSRF],
     responses=_R,
 )
-def post_action(request: Request, problem_id: int, body: ActionIn) -> dict[str, Any]:
+def post_action(request: Request, problem_id: ProblemId, body: ActionIn) -> dict[str, Any]:
     from peelian.casework.problems import add_action
 
     return add_action(_store(request), principal(request), problem_id, **body.model_dump())
@@ -355,7 +375,7 @@ def post_action(request: Request, problem_id: int, body: ActionIn) -> dict[str, 
     dependencies=[_LOGIN, _CSRF],
     responses=_R,
 )
-def post_action_update(request: Request, action_id: int, body: ActionUpdate) -> dict[str, Any]:
+def post_action_update(request: Request, action_id: ActionId, body: ActionUpdate) -> dict[str, Any]:
     from peelian.casework.problems import update_action
 
     fields = body.model_dump(exclude_unset=True)
@@ -369,7 +389,7 @@ def post_action_update(request: Request, action_id: int, body: ActionUpdate) -> 
     dependencies=[_LOGIN, _CSRF],
     responses=_R,
 )
-def post_assessment(request: Request, problem_id: int, body: AssessmentIn) -> dict[str, Any]:
+def post_assessment(request: Request, problem_id: ProblemId, body: AssessmentIn) -> dict[str, Any]:
     from peelian.casework.assessment import assess_problem
 
     return assess_problem(
@@ -394,7 +414,7 @@ def post_assessment(request: Request, problem_id: int, body: AssessmentIn) -> di
     dependencies=[_LOGIN, _CSRF],
     responses=_R,
 )
-def post_close(request: Request, problem_id: int, body: CloseIn) -> dict[str, Any]:
+def post_close(request: Request, problem_id: ProblemId, body: CloseIn) -> dict[str, Any]:
     from peelian.casework.problems import close_problem
 
     return close_problem(
@@ -418,7 +438,8 @@ def get_worklist(request: Request, on: dt.date | None = None) -> dict[str, Any]:
     "/worklist.csv",
     summary="Overdue reviews and actions as CSV",
     dependencies=[_LOGIN],
-    responses=_R,
+    response_class=Response,
+    responses=_R_CSV,
 )
 def get_worklist_csv(request: Request) -> Response:
     from peelian.casework.policy import require as policy_require
@@ -497,7 +518,7 @@ def get_audit(
     until: dt.date | None = None,
     text: AuditQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     from peelian.casework.policy import require as policy_require
     from peelian.data.audit import count, search
@@ -516,7 +537,8 @@ def get_audit(
     "/audit.csv",
     summary="Export the audit log as CSV (auditor, admin; audited)",
     dependencies=[_LOGIN],
-    responses=_R,
+    response_class=Response,
+    responses=_R_CSV,
 )
 def get_audit_csv(
     request: Request,
@@ -551,7 +573,11 @@ def get_audit_csv(
 
 
 @router.get(
-    "/organisations.csv", summary="Organisations as CSV", dependencies=[_LOGIN], responses=_R
+    "/organisations.csv",
+    summary="Organisations as CSV",
+    dependencies=[_LOGIN],
+    response_class=Response,
+    responses=_R_CSV,
 )
 def get_organisations_csv(request: Request) -> Response:
     from peelian.casework.organisations import list_organisations
@@ -566,7 +592,11 @@ def get_organisations_csv(request: Request) -> Response:
 
 
 @router.get(
-    "/agreements.csv", summary="Data-sharing agreements as CSV", dependencies=[_LOGIN], responses=_R
+    "/agreements.csv",
+    summary="Data-sharing agreements as CSV",
+    dependencies=[_LOGIN],
+    response_class=Response,
+    responses=_R_CSV,
 )
 def get_agreements_csv(request: Request) -> Response:
     from peelian.casework.organisations import list_agreements
