@@ -17,6 +17,7 @@ import pandas as pd
 
 from peelian.analysis.measures._evidence import verdict_evidence
 from peelian.analysis.measures._series import month_index, month_label
+from peelian.analysis.stats import small_numbers_note
 from peelian.schemas.formatting import (
     fmt_change,
     fmt_count,
@@ -191,13 +192,8 @@ def narrate_rows(
                 f"{_interval(r.comparison_ci_low, r.comparison_ci_high)}"
             )
         s += f" {verdict} ({stats_txt})."
-        if not _nan(lo_rr) and (lo_rr <= 0 or hi_rr / lo_rr > 2):
-            why = (
-                "The numbers vary a lot from month to month, so only a large change could be "
-                "told from ordinary variation"
-                if wider
-                else "The numbers are small, so only a large change could be told from chance"
-            )
+        why = "" if _nan(lo_rr) else small_numbers_note((lo_rr, hi_rr), widened=wider)
+        if why:
             s += f" {why} (the rate ratio's {ci_lvl} interval is {fmt_interval(lo_rr, hi_rr)})."
         if r.unit == "cchi_harm" and not _nan(r.harm):
             s += (

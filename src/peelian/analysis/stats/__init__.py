@@ -18,6 +18,7 @@ from peelian.analysis.stats._narrative import (
     fmt_p,
     fmt_pct,
     narrate_comparison,
+    small_numbers_note,
     verdict,
 )
 from peelian.analysis.stats._poisson import (
@@ -71,6 +72,7 @@ __all__ = [
     "fmt_pct",
     "garwood_interval",
     "narrate_comparison",
+    "small_numbers_note",
     "quasi_poisson_dispersion",
     "rate_ratio_interval",
     "runs_pvalues",

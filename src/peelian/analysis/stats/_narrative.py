@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from peelian.analysis.stats._poisson import CountComparison
 
-__all__ = ["fmt_count", "fmt_interval", "fmt_p", "fmt_pct", "narrate_comparison", "verdict"]
+__all__ = [
+    "fmt_count",
+    "fmt_interval",
+    "fmt_p",
+    "fmt_pct",
+    "narrate_comparison",
+    "small_numbers_note",
+    "verdict",
+]
 
 
 def fmt_count(x: float) -> str:
@@ -95,13 +103,32 @@ def narrate_comparison(
             f" {said} (exact test {fmt_p(c.p_value)}{ratio}; {c.level:.0%} intervals "
             f"{fmt_interval(*c.ci_a)} and {fmt_interval(*c.ci_b)})."
         )
-    small = ""
+    note = small_numbers_note(ci, widened=c.widened, total=c.a + c.b)
+    return head[0].upper() + head[1:] + tail + (f" {note}." if note else "")
+
+
+def small_numbers_note(
+    ci: tuple[float, float | None] | None, *, widened: bool, total: float | None = None
+) -> str:
+    """The one rule for saying that only a large change could be seen (no final full stop; ""
+    when there is nothing to say).
+
+    ``ci`` is the rate ratio's interval as the verdict used it (``None`` high = unbounded). It
+    is wide when its upper bound is more than twice its lower (or the lower is 0); fewer than 20
+    events in all (``total``) also count as small. Over-dispersed (``widened``) counts with a
+    wide interval are blamed on month-to-month variation rather than on small numbers.
+
+    >>> small_numbers_note((0.5, 1.5), widened=False, total=12)
+    'The numbers are small, so only a large change could be told from chance'
+    >>> small_numbers_note((0.9, 1.1), widened=False, total=400)
+    ''
+    """
     wide = ci is not None and (ci[1] is None or ci[0] <= 0 or ci[1] / ci[0] > 2)
-    if c.widened and wide:
-        small = (
-            " The numbers vary a lot from month to month, so only a large change could be told"
-            " from ordinary variation."
+    if widened and wide:
+        return (
+            "The numbers vary a lot from month to month, so only a large change could be told "
+            "from ordinary variation"
         )
-    elif c.a + c.b < 20 or wide:
-        small = " The numbers are small, so only a large change could be told from chance."
-    return head[0].upper() + head[1:] + tail + small
+    if wide or (total is not None and total < 20):
+        return "The numbers are small, so only a large change could be told from chance"
+    return ""
