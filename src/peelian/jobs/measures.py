@@ -212,4 +212,3 @@ def compute_measures(
         params=params,
         summary=result.summary,
     )
-
