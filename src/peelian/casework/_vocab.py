@@ -8,12 +8,18 @@ from peelian.errors import ParameterError
 __all__ = [
     "ACTIONS",
     "ACTION_STATUSES",
+    "CONSENT",
+    "INTERVENTION_TYPES",
     "ORG_KINDS",
     "PERSON_LEVEL_KINDS",
     "PROBLEM_FOCUS",
     "PROBLEM_STAGES",
     "PROBLEM_STATUSES",
     "RECORD_KINDS",
+    "REFERRAL_STATUSES",
+    "REFERRAL_TRANSITIONS",
+    "TARGET_KINDS",
+    "TIERS",
     "check_choice",
     "label",
 ]
@@ -83,6 +89,51 @@ ACTION_STATUSES: dict[str, str] = {
     "dropped": "Dropped",
 }
 
+#: Prevention tiers (the public-health model: Caplan 1964, as used in the Serious Violence Duty
+#: guidance, Home Office 2022): before harm, at early signs, after harm to prevent recurrence.
+TIERS: dict[str, str] = {
+    "primary": "Primary (before harm)",
+    "secondary": "Secondary (early signs, at risk)",
+    "tertiary": "Tertiary (after harm, preventing recurrence)",
+}
+INTERVENTION_TYPES: dict[str, str] = {
+    "early_intervention": "Early intervention",
+    "diversion_pathway": "Diversion pathway",
+    "signposting": "Signposting",
+    "focused_deterrence": "Focused deterrence",
+    "safeguarding": "Safeguarding",
+    "design_out_crime": "Design out crime",
+    "education_programme": "Education programme",
+    "patrol": "Patrol",
+}
+#: Who or what an intervention is aimed at; person and family targets are personal data.
+TARGET_KINDS: dict[str, str] = {
+    "person": "A person",
+    "family": "A family",
+    "place": "A place",
+    "group": "A group",
+}
+CONSENT: dict[str, str] = {
+    "given": "Consent given",
+    "refused": "Consent refused",
+    "not_sought": "Consent not sought",
+}
+REFERRAL_STATUSES: dict[str, str] = {
+    "made": "Made",
+    "accepted": "Accepted",
+    "declined": "Declined",
+    "in_progress": "In progress",
+    "closed": "Closed",
+}
+#: The statuses a referral may move to from each status (declined and closed are final).
+REFERRAL_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "made": ("accepted", "declined"),
+    "accepted": ("in_progress", "closed"),
+    "in_progress": ("closed",),
+    "declined": (),
+    "closed": (),
+}
+
 _ALL: dict[str, str] = {
     **ORG_KINDS,
     **RECORD_KINDS,
@@ -91,6 +142,11 @@ _ALL: dict[str, str] = {
     **PROBLEM_STAGES,
     **PROBLEM_STATUSES,
     **ACTION_STATUSES,
+    **TIERS,
+    **INTERVENTION_TYPES,
+    **TARGET_KINDS,
+    **CONSENT,
+    **REFERRAL_STATUSES,
 }
 
 

@@ -18,9 +18,11 @@ from peelian.data.tables.casework import (
     agreement_parties,
     agreements,
     audit_head,
+    interventions,
     organisations,
     problem_actions,
     problems,
+    referrals,
 )
 from peelian.data.tables.force import (
     addresses,
@@ -44,9 +46,11 @@ __all__ = [
     "agreement_parties",
     "agreements",
     "audit_head",
+    "interventions",
     "organisations",
     "problem_actions",
     "problems",
+    "referrals",
     "analysis_frames",
     "analysis_runs",
     "count_cache",

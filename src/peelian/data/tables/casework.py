@@ -27,9 +27,11 @@ __all__ = [
     "agreement_parties",
     "agreements",
     "audit_head",
+    "interventions",
     "organisations",
     "problem_actions",
     "problems",
+    "referrals",
 ]
 
 organisations = Table(
@@ -129,4 +131,63 @@ audit_head = Table(
     Column("last_id", ID, nullable=True, comment="id of the newest audit entry"),
     Column("last_hash", String(64), nullable=False, comment="hash of the newest audit entry"),
     Column("entries", ID, nullable=False, default=0, comment="number of entries appended"),
+)
+
+
+interventions = Table(
+    "interventions",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("title", String(200), nullable=False),
+    Column("tier", String(16), nullable=False, comment="primary | secondary | tertiary"),
+    Column("intervention_type", String(32), nullable=False, comment="early_intervention ..."),
+    Column("target_kind", String(16), nullable=False, comment="person | family | place | group"),
+    Column("target_ref", String(64), nullable=False, comment="person_ref, LSOA code or problem"),
+    Column("problem_id", ID, ForeignKey("problems.id", ondelete="SET NULL"), nullable=True),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=True, comment="last day; null = ongoing"),
+    Column("owner", String(64), nullable=True),
+    Column("organisation_id", ID, ForeignKey("organisations.id"), nullable=True),
+    Column("funding_source", String(200), nullable=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=False), nullable=False, comment="UTC"),
+    Column("updated_at", DateTime(timezone=False), nullable=False, comment="UTC"),
+    Column("updated_by", String(64), nullable=True),
+    Column("version", Integer, nullable=False, default=1),
+    Index("ix_interventions_tier_type", "tier", "intervention_type"),
+    Index("ix_interventions_organisation_id", "organisation_id"),
+    Index("ix_interventions_problem_id", "problem_id"),
+)
+
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("person_ref", String(64), nullable=True, comment="pseudonymised; null once erased"),
+    Column(
+        "organisation_id",
+        ID,
+        ForeignKey("organisations.id"),
+        nullable=False,
+        comment="the organisation referred to",
+    ),
+    Column("from_organisation_id", ID, ForeignKey("organisations.id"), nullable=True),
+    Column("referred_by", String(64), nullable=False),
+    Column("referred_on", Date, nullable=False),
+    Column("reason", Text, nullable=True, comment="null once erased"),
+    Column("consent", String(16), nullable=False, comment="given | refused | not_sought"),
+    Column("consent_note", Text, nullable=True, comment="why consent was not sought"),
+    Column("status", String(16), nullable=False, comment="made | accepted | ... | closed"),
+    Column("outcome", Text, nullable=True),
+    Column(
+        "intervention_id", ID, ForeignKey("interventions.id", ondelete="SET NULL"), nullable=True
+    ),
+    Column("created_at", DateTime(timezone=False), nullable=False, comment="UTC"),
+    Column("closed_at", DateTime(timezone=False), nullable=True, comment="UTC"),
+    Column("erased_at", DateTime(timezone=False), nullable=True, comment="personal data removed"),
+    Column("updated_at", DateTime(timezone=False), nullable=False, comment="UTC"),
+    Column("updated_by", String(64), nullable=True),
+    Column("version", Integer, nullable=False, default=1),
+    Index("ix_referrals_organisation_id_status", "organisation_id", "status"),
+    Index("ix_referrals_person_ref", "person_ref"),
 )

@@ -705,6 +705,71 @@ def upgrade() -> None:
         batch_op.create_index("ix_intel_links_force_to_ref", ["force", "to_ref"], unique=False)
 
     op.create_table(
+        "interventions",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column(
+            "tier", sa.String(length=16), nullable=False, comment="primary | secondary | tertiary"
+        ),
+        sa.Column(
+            "intervention_type",
+            sa.String(length=32),
+            nullable=False,
+            comment="early_intervention ...",
+        ),
+        sa.Column(
+            "target_kind",
+            sa.String(length=16),
+            nullable=False,
+            comment="person | family | place | group",
+        ),
+        sa.Column(
+            "target_ref",
+            sa.String(length=64),
+            nullable=False,
+            comment="person_ref, LSOA code or problem",
+        ),
+        sa.Column(
+            "problem_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("end_date", sa.Date(), nullable=True, comment="last day; null = ongoing"),
+        sa.Column("owner", sa.String(length=64), nullable=True),
+        sa.Column(
+            "organisation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("funding_source", sa.String(length=200), nullable=True),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False, comment="UTC"),
+        sa.Column("updated_at", sa.DateTime(), nullable=False, comment="UTC"),
+        sa.Column("updated_by", sa.String(length=64), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_interventions_organisation_id_organisations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["problem_id"],
+            ["problems.id"],
+            name=op.f("fk_interventions_problem_id_problems"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_interventions")),
+    )
+    with op.batch_alter_table("interventions", schema=None) as batch_op:
+        batch_op.create_index("ix_interventions_organisation_id", ["organisation_id"], unique=False)
+        batch_op.create_index("ix_interventions_problem_id", ["problem_id"], unique=False)
+        batch_op.create_index(
+            "ix_interventions_tier_type", ["tier", "intervention_type"], unique=False
+        )
+
+    op.create_table(
         "investigation_events",
         sa.Column(
             "id",
@@ -1191,11 +1256,85 @@ def upgrade() -> None:
             "ix_victim_contacts_force_crime_ref", ["force", "crime_ref"], unique=False
         )
 
+    op.create_table(
+        "referrals",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "person_ref",
+            sa.String(length=64),
+            nullable=True,
+            comment="pseudonymised; null once erased",
+        ),
+        sa.Column(
+            "organisation_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=False,
+            comment="the organisation referred to",
+        ),
+        sa.Column(
+            "from_organisation_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=True,
+        ),
+        sa.Column("referred_by", sa.String(length=64), nullable=False),
+        sa.Column("referred_on", sa.Date(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True, comment="null once erased"),
+        sa.Column(
+            "consent", sa.String(length=16), nullable=False, comment="given | refused | not_sought"
+        ),
+        sa.Column("consent_note", sa.Text(), nullable=True, comment="why consent was not sought"),
+        sa.Column(
+            "status", sa.String(length=16), nullable=False, comment="made | accepted | ... | closed"
+        ),
+        sa.Column("outcome", sa.Text(), nullable=True),
+        sa.Column(
+            "intervention_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
+        sa.Column("created_at", sa.DateTime(), nullable=False, comment="UTC"),
+        sa.Column("closed_at", sa.DateTime(), nullable=True, comment="UTC"),
+        sa.Column("erased_at", sa.DateTime(), nullable=True, comment="personal data removed"),
+        sa.Column("updated_at", sa.DateTime(), nullable=False, comment="UTC"),
+        sa.Column("updated_by", sa.String(length=64), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["from_organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_referrals_from_organisation_id_organisations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["intervention_id"],
+            ["interventions.id"],
+            name=op.f("fk_referrals_intervention_id_interventions"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_referrals_organisation_id_organisations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referrals")),
+    )
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_referrals_organisation_id_status", ["organisation_id", "status"], unique=False
+        )
+        batch_op.create_index("ix_referrals_person_ref", ["person_ref"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.drop_index("ix_referrals_person_ref")
+        batch_op.drop_index("ix_referrals_organisation_id_status")
+
+    op.drop_table("referrals")
     with op.batch_alter_table("victim_contacts", schema=None) as batch_op:
         batch_op.drop_index("ix_victim_contacts_force_crime_ref")
 
@@ -1253,6 +1392,12 @@ def downgrade() -> None:
         batch_op.drop_index("ix_investigation_events_force_crime_ref")
 
     op.drop_table("investigation_events")
+    with op.batch_alter_table("interventions", schema=None) as batch_op:
+        batch_op.drop_index("ix_interventions_tier_type")
+        batch_op.drop_index("ix_interventions_problem_id")
+        batch_op.drop_index("ix_interventions_organisation_id")
+
+    op.drop_table("interventions")
     with op.batch_alter_table("intel_links", schema=None) as batch_op:
         batch_op.drop_index("ix_intel_links_force_to_ref")
         batch_op.drop_index("ix_intel_links_force_from_ref")
