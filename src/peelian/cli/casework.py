@@ -571,8 +571,10 @@ def demo_caseload(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 def register(app: typer.Typer) -> None:
     from peelian.cli.casework_interventions import interventions_app
+    from peelian.cli.casework_referrals import referrals_app
     from peelian.cli.casework_retention import retention_app
 
     casework_app.add_typer(retention_app, name="retention", no_args_is_help=True)
     casework_app.add_typer(interventions_app, name="interventions", no_args_is_help=True)
+    casework_app.add_typer(referrals_app, name="referrals", no_args_is_help=True)
     app.add_typer(casework_app, name="casework")
