@@ -288,7 +288,8 @@ def demo(
         for username, role, password in caseload_logins:
             console.print(
                 f"  casework demo user ({role}): username [bold]{username}[/]  "
-                f"password [bold]{password}[/]"
+                f"password [bold]{password}[/]",
+                soft_wrap=True,
             )
         if caseload_logins:
             console.print("The demo caseload (problems titled 'Demo:') is SYNTHETIC.")
