@@ -24,7 +24,7 @@ from peelian.config import Settings
 from peelian.data.forceimport import ingest_force
 from peelian.data.ingest import IngestLimits, ingest_policeuk
 from peelian.data.ingest import _csv as csvmod
-from peelian.data.ingest._policeuk import current_month
+from peelian.data.ingest._policeuk_rows import current_month
 from peelian.data.tables import events, ingest_batches, persons, quarantine
 from peelian.data.users import add_user, list_audit
 from peelian.errors import IngestError

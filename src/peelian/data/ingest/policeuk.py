@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from peelian.data.ingest import _policeuk as puk
+from peelian.data.ingest import _policeuk_rows as puk
 from peelian.data.ingest._csv import first_line_fields, looks_binary, parse_csv
 from peelian.data.ingest._sources import IngestLimits, SourceFile, expand_sources
 from peelian.data.ingest._write import (
