@@ -107,11 +107,11 @@ def test_space_time_z_equals_a_direct_computation(result) -> None:
     """Bin (i, t): neighbours = spatial neighbours at t and t-1; global mean/SD over the cube."""
     ev = pd.read_csv(FIXTURE)
     from peelian.analysis.grid import count_events, square_grid
-    from peelian.analysis.hotspots import Neighbourhood, sparse_weights
+    from peelian.analysis.hotspots import Neighbourhood, weights_matrix
 
     grid = square_grid(BOX, 250)
     y = count_events(grid, ev[ev["category"] == "Violence and sexual offences"]).n.astype(float)
-    w = sparse_weights(grid, Neighbourhood(distance=354)).toarray()
+    w = weights_matrix(grid, Neighbourhood(distance=354)).toarray()
     n, t = y.shape
     big = np.kron(np.eye(t) + np.eye(t, k=-1), w)  # block (t, t) and (t, t-1)
     x = y.T.ravel()

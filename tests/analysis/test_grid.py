@@ -21,10 +21,10 @@ from peelian.analysis.grid import (
     h3_grid,
     hex_grid,
     make_grid,
-    month_range,
     square_grid,
 )
 from peelian.errors import EmptySelectionError, ParameterError, SchemaError
+from peelian.schemas.months import months_between
 
 ROOT = Path(__file__).parents[2]
 FIXTURE = ROOT / "tests/fixtures/hotspots/newcastle_2020-05_2022-08.csv.gz"
@@ -85,7 +85,7 @@ def test_counts_reconcile_every_event(events: pd.DataFrame, area) -> None:
     inside = shapely.contains_xy(area, events["easting"], events["northing"])
     assert rep["n_in_area"] == int(inside.sum()) == int(counts.n.sum())
     assert rep["n_in_area"] + rep["n_unlocated"] + rep["n_outside_area"] == rep["n_events"]
-    assert counts.periods == tuple(month_range("2020-05", "2022-08"))
+    assert counts.periods == tuple(months_between("2020-05", "2022-08"))
     assert counts.n.shape == (grid.n_cells, 28)
     # harm is count x weight, and ASB (no CCHI weight) is reported, not silently dropped
     sel = events[inside]
@@ -103,7 +103,7 @@ def test_counts_reconcile_every_event(events: pd.DataFrame, area) -> None:
 
 def test_periods_can_be_fixed_and_outside_months_are_reported(events, area) -> None:
     grid = square_grid(area, 500)
-    counts = count_events(grid, events, periods=month_range("2022-01", "2022-03"))
+    counts = count_events(grid, events, periods=months_between("2022-01", "2022-03"))
     n_in = int(
         (
             shapely.contains_xy(area, events["easting"], events["northing"])

@@ -117,12 +117,13 @@ def test_cli_forecast_backtest_refuses_a_month_name(tmp_path):
 
 
 def test_jobs_and_analysis_use_the_parser():
-    from peelian.analysis.grid import month_range
+    from peelian.analysis.hotspots import stability
 
     with pytest.raises(ParameterError, match="Did you mean 2021-08"):
-        month_range("Aug-2021", "2022-08")  # pandas alone would read "Aug-2021" as a month
+        # pandas alone would read "Aug-2021" as a month
+        stability(None, None, period_a=("Aug-2021", "2021-12"), period_b=("2022-01", "2022-08"))
     with pytest.raises(ParameterError, match="reversed"):
-        month_range("2022-08", "2021-08")
+        stability(None, None, period_a=("2021-12", "2021-08"), period_b=("2022-01", "2022-08"))
 
 
 def test_data_layer_reads_refuse_bad_months(store) -> None:  # type: ignore[no-untyped-def]

@@ -34,7 +34,6 @@ from peelian.analysis.grid import (
     Grid,
     cell_area_codes,
     cell_population,
-    month_range,
     square_grid,
 )
 from peelian.analysis.grip import DEFAULT_PROFILE_NOTE, GripPlan, data_age_note, grip_plan
@@ -42,6 +41,7 @@ from peelian.data.results import latest_result, save_result
 from peelian.data.store import Store
 from peelian.errors import EmptySelectionError, NotFoundError, ParameterError
 from peelian.jobs.hotspots import crime_slug, harm_weights, load_boundary, load_selection
+from peelian.schemas.months import months_between
 
 __all__ = [
     "GRIP_FALLBACK_CATEGORY",
@@ -128,7 +128,7 @@ def compute_backtest(
 ) -> tuple[BacktestResult, dict[str, Any]]:
     """Rolling-origin backtest over the months ``test_from``..``test_to`` (see
     :func:`peelian.analysis.forecast.backtest`); nothing is saved."""
-    months = month_range(test_from, test_to)
+    months = months_between(test_from, test_to)
     cube, _, meta = forecast_cube(store, crime_type=crime_type, cell_size=cell_size,
                                   month_to=test_to)  # fmt: skip
     have = {str(p) for p in cube.periods}
@@ -293,14 +293,12 @@ def run_forecast(
 def _grip_events(store: Store) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Serious violence for Grip: force records (public space, not domestic, serious-violence
     set, CCHI by ONS subgroup), else police.uk violence (reported as the fallback)."""
+    from peelian.data.force_frames import load_occurrences
     from peelian.offences import cchi_weights, home_office_codes, offence_set
 
     try:
-        from peelian.data.force_frames import load_occurrences
-
-        sv = offence_set("serious-violence")
-        occ = load_occurrences(store, codes=sv.codes)
-    except (NotFoundError, ImportError):
+        occ = load_occurrences(store, codes=offence_set("serious-violence").codes)
+    except NotFoundError:
         occ = pd.DataFrame()
     if len(occ):
         n_all = len(occ)

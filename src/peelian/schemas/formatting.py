@@ -190,10 +190,6 @@ def fdr_label(q: Any, *, missing: str = "Benjamini–Hochberg FDR at 5%") -> str
     return f"Benjamini–Hochberg FDR at {fmt_level(q)}"
 
 
-def _bound(x: float, digits: int) -> str:
-    return fmt_number(x, digits)
-
-
 def fmt_interval(low: Any, high: Any, digits: int = 2, *, missing: str = NOT_ESTIMABLE) -> str:
     """An interval as ``low to high``; an infinite upper end is ``∞``; a missing (NaN) bound
     makes it ``not estimable``.
@@ -205,7 +201,7 @@ def fmt_interval(low: Any, high: Any, digits: int = 2, *, missing: str = NOT_EST
     """
     if is_missing(low) or is_missing(high):
         return missing
-    return f"{_bound(float(low), digits)} to {_bound(float(high), digits)}"
+    return f"{fmt_number(float(low), digits)} to {fmt_number(float(high), digits)}"
 
 
 def fmt_p_value(p: Any, *, missing: str = MISSING) -> str:

@@ -24,7 +24,6 @@ from peelian.analysis.grid._counts import (
     CellCounts,
     count_events,
     event_weights,
-    month_range,
 )
 from peelian.analysis.grid._grid import (
     CELL_COLUMNS,
@@ -54,7 +53,6 @@ __all__ = [
     "h3_resolution_for",
     "hex_grid",
     "make_grid",
-    "month_range",
     "square_grid",
     "to_bng",
     "to_wgs84",

@@ -21,15 +21,9 @@ from peelian.analysis.grid._grid import Grid
 from peelian.errors import EmptySelectionError, SchemaError
 from peelian.schemas.months import months_between
 
-__all__ = ["HARM_KEY_COLUMNS", "CellCounts", "count_events", "event_weights", "month_range"]
+__all__ = ["HARM_KEY_COLUMNS", "CellCounts", "count_events", "event_weights"]
 
 log = logging.getLogger("peelian.analysis.grid")
-
-
-def month_range(first: str, last: str) -> list[str]:
-    """All months ``YYYY-MM`` from ``first`` to ``last`` inclusive (the vocabulary's one month
-    parser, :func:`peelian.schemas.months.months_between`)."""
-    return months_between(first, last)
 
 
 #: Where the harm key is looked for when no column is named: police.uk's crime type, then the
@@ -165,7 +159,7 @@ def count_events(
         if periods is None:
             present = np.unique(codes[(pos >= 0) & (codes >= 0)])
             periods = (
-                month_range(min(labels[present]), max(labels[present])) if len(present) else []
+                months_between(min(labels[present]), max(labels[present])) if len(present) else []
             )
         periods = tuple(str(p) for p in periods)
         lut = np.append(pd.Index(periods).get_indexer(labels), -1)

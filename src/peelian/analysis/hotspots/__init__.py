@@ -36,7 +36,6 @@ from peelian.analysis.hotspots._gistar import (
     gistar,
     gistar_values,
     neighbour_sums,
-    sparse_weights,
 )
 from peelian.analysis.hotspots._kde import (
     DUAL_KDE_COLUMNS,
@@ -47,7 +46,11 @@ from peelian.analysis.hotspots._kde import (
     kernel_value,
 )
 from peelian.analysis.hotspots._mannkendall import MannKendall, mann_kendall
-from peelian.analysis.hotspots._neighbours import Neighbourhood, choose_neighbourhood
+from peelian.analysis.hotspots._neighbours import (
+    Neighbourhood,
+    choose_neighbourhood,
+    weights_matrix,
+)
 from peelian.analysis.hotspots._results import HotspotResult
 
 __all__ = [
@@ -84,7 +87,7 @@ __all__ = [
     "mann_kendall",
     "neighbour_sums",
     "poisson_expected_gini",
-    "sparse_weights",
     "stability",
     "top_share",
+    "weights_matrix",
 ]

@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from peelian.analysis.grid import check_params, month_range
+from peelian.analysis.grid import check_params
 from peelian.analysis.hotspots._results import (
     HotspotResult,
     base_frame,
     prepare_counts,
 )
 from peelian.errors import ParameterError
+from peelian.schemas.months import months_between
 
 __all__ = [
     "CONCENTRATION_COLUMNS",
@@ -266,7 +267,7 @@ def stability(
     reflect missing data rather than change). ``cells`` has :data:`STABILITY_COLUMNS`.
     """
     check_params("stability", {"top": top})
-    months_a, months_b = month_range(*period_a), month_range(*period_b)
+    months_a, months_b = months_between(*period_a), months_between(*period_b)
     if set(months_a) & set(months_b):
         raise ParameterError(
             f"The two periods overlap ({period_a[0]}..{period_a[1]} and "

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from scipy import ndimage, signal, stats
 
 from peelian.analysis.grid import Grid, check_params
@@ -256,8 +255,3 @@ def _need_weights(func: str, value: str, harm_weights: Mapping[str, float] | Non
             f"{func} with value='harm' needs harm_weights (category -> CCHI days).",
             "Pass peelian.offences.cchi_weights() or use value='count'.",
         )
-
-
-def sparse_weights(grid: Grid, nb: Neighbourhood) -> sp.csr_matrix:
-    """The binary weights (with the diagonal) the general path uses; for comparison with libpysal."""
-    return weights_matrix(grid, nb)
