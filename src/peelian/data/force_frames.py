@@ -28,8 +28,8 @@ from peelian.data.tables.force import (
     persons,
     victim_contacts,
 )
-from peelian.errors import ParameterError, PeelianError
-from peelian.offences import FLAG_COLUMNS, OffenceError, normalise_ho_code
+from peelian.errors import ParameterError
+from peelian.offences import FLAG_COLUMNS, normalise_ho_code
 from peelian.schemas.months import parse_month
 
 #: A select statement kept at its own type by the filters (``where`` returns the same type).
@@ -37,7 +37,6 @@ _Q = TypeVar("_Q", bound=Select[Any])
 
 __all__ = [
     "OCCURRENCE_COLUMNS",
-    "as_peelian_error",
     "load_addresses",
     "load_force_outcomes",
     "load_intel_links",
@@ -72,14 +71,6 @@ OCCURRENCE_COLUMNS: tuple[str, ...] = (
     "location_precision",
 )
 _BOOL_FLAGS = [c for c in FLAG_COLUMNS if c != "hate_strands"]
-
-
-def as_peelian_error(exc: OffenceError) -> PeelianError:
-    """The :mod:`peelian.errors` error for an offence-vocabulary error: ``exc`` itself, since
-    :class:`~peelian.offences.OffenceError` and its subclasses are ``peelian.errors`` classes
-    (``SchemaError``, ``NotFoundError``, ``ParameterError``). Kept for callers written when they
-    were not; new code can let them propagate."""
-    return exc
 
 
 def _bound(value: str | dt.date | None, *, end: bool) -> dt.datetime | None:

@@ -35,13 +35,12 @@ from peelian.data.counts import (
     population_by_year,
     source_months,
 )
-from peelian.data.force_frames import as_peelian_error
 from peelian.data.offence_sql import force_measure_counts
 from peelian.data.results import save_result
 from peelian.data.store import Store
 from peelian.data.surveys import load_survey_responses, survey_response_lsoas
 from peelian.errors import EmptySelectionError
-from peelian.offences import OffenceError, harm_weights
+from peelian.offences import harm_weights
 from peelian.schemas.months import parse_month
 
 __all__ = ["compute_measures", "force_measure_specs", "run_measures"]
@@ -92,17 +91,12 @@ def run_measures(
             else None
         )
         ext = external_series(store) if "external" in sources else None
-        try:
-            force_counts = pending.result() if pending is not None else None
-        except OffenceError as exc:
-            raise as_peelian_error(exc) from exc
+        # offence-vocabulary errors are peelian.errors classes: they propagate as they are
+        force_counts = pending.result() if pending is not None else None
     weights = harm_weights("policeuk")
-    try:
-        counts = measure_counts(
-            cat, policeuk=pu, force_counts=force_counts, external=ext, harm_weights=weights
-        )
-    except OffenceError as exc:
-        raise as_peelian_error(exc) from exc
+    counts = measure_counts(
+        cat, policeuk=pu, force_counts=force_counts, external=ext, harm_weights=weights
+    )
     coverage: dict[str, list[str]] = {k: v for k, v in months.items() if k in ("policeuk", "force")}
     if ext is not None:
         for name, g in ext.groupby("series"):
