@@ -174,6 +174,21 @@ def test_every_api_route_is_documented() -> None:
     assert not missing, f"API routes missing from docs/guide/api.md's tables: {missing}"
 
 
+def test_every_documented_api_route_exists() -> None:
+    """The reverse: no row of docs/guide/api.md names a route the app does not serve."""
+    routes = set(_api_routes())
+    row = re.compile(r"^\| ([A-Z, ]+) \| `(/[^`]*)` \|")
+    listed = [
+        (method.strip(), m.group(2))
+        for line in (DOCS / "guide" / "api.md").read_text().splitlines()
+        if (m := row.match(line))
+        for method in m.group(1).split(",")
+    ]
+    assert len(listed) >= len(routes) > 50
+    stale = [f"{method} {path}" for method, path in listed if (method, path) not in routes]
+    assert not stale, f"docs/guide/api.md lists routes the app does not serve: {stale}"
+
+
 # --- doctests --------------------------------------------------------------------------------
 
 
