@@ -227,3 +227,136 @@ def test_export_and_cli(store, orgs, db_url, tmp_path) -> None:
     lines = out.read_text().splitlines()
     assert lines[0].startswith("id,person_ref,organisation,from_organisation")
     assert len(lines) == 3
+
+
+@pytest.fixture
+def api(store, orgs, tmp_path):  # type: ignore[no-untyped-def]
+    """Log-in TestClients on an app over the casework store (no seeded analysis data needed)."""
+    from fastapi.testclient import TestClient
+
+    from peelian.config import Settings
+    from peelian.web import create_app
+
+    app = create_app(
+        Settings(data_dir=tmp_path, env="test", secret_key="test-secret-" + "x" * 32), store=store
+    )
+    opened: list[TestClient] = []
+
+    def as_user(username: str) -> TestClient:
+        c = TestClient(app, raise_server_exceptions=False).__enter__()
+        opened.append(c)
+        c.get("/login")
+        r = c.post(
+            "/login",
+            data={
+                "username": username,
+                "password": "a long test passphrase",  # tests/casework/conftest.py
+                "csrf_token": c.cookies.get("peelian_csrf"),
+                "next": "/",
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        c.headers["X-CSRF-Token"] = c.cookies.get("peelian_csrf") or ""
+        return c
+
+    yield as_user
+    for c in opened:
+        c.__exit__(None, None, None)
+
+
+def test_a_referral_from_creation_to_outcome_over_the_api_as_two_users(store, orgs, api) -> None:
+    _share(store, orgs, "force", "health")
+    safe, health = api("safe1"), api("health1")
+    body = {
+        "person_ref": "P000777",
+        "organisation_id": orgs["health"]["id"],
+        "reason": "Alcohol-related assaults",
+        "consent": "given",
+        "purpose": "custody referral",
+    }
+    made = safe.post("/api/casework/referrals", json=body)
+    assert made.status_code == 200, made.text
+    rid = made.json()["id"]
+    no_purpose = health.post("/api/casework/referrals/search", json={"purpose": ""})
+    assert no_purpose.status_code == 422
+    found = health.post("/api/casework/referrals/search", json={"purpose": "triage"}).json()
+    assert [(r["id"], r["person_ref"]) for r in found["rows"]] == [(rid, "P000777")]
+    ok = health.post(
+        f"/api/casework/referrals/{rid}",
+        json={"version": 1, "purpose": "triage", "status": "accepted"},
+    )
+    assert ok.status_code == 200 and ok.json()["status"] == "accepted"
+    stale = safe.post(
+        f"/api/casework/referrals/{rid}",
+        json={"version": 1, "purpose": "x", "status": "declined", "outcome": "no"},
+    )
+    assert (
+        stale.status_code == 409 and "changed by someone else" in stale.json()["error"]["message"]
+    )
+    refused = health.post(
+        f"/api/casework/referrals/{rid}",
+        json={"version": 2, "purpose": "done", "status": "closed", "outcome": "Engaged"},
+    )
+    assert refused.status_code == 403
+    closed = safe.post(
+        f"/api/casework/referrals/{rid}",
+        json={"version": 2, "purpose": "review", "status": "closed", "outcome": "Engaged"},
+    )
+    assert (closed.json()["status"], closed.json()["outcome"]) == ("closed", "Engaged")
+    one = safe.post(f"/api/casework/referrals/{rid}/read", json={"purpose": "audit check"})
+    assert one.json()["next_statuses"] == []
+    csv = safe.post("/api/casework/referrals/export", json={"purpose": "return"})
+    assert csv.status_code == 200 and csv.text.splitlines()[1].startswith(f"{rid},P000777,")
+    assert (
+        api("analyst1").post("/api/casework/referrals/search", json={"purpose": "x"}).status_code
+        == 403
+    )
+    actions = [
+        e["action"]
+        for e in sorted(search(store, AuditFilter(record_kind="referral")), key=lambda e: e["id"])
+    ]
+    assert actions == [
+        "referral.create",
+        "referral.list",
+        "referral.update",
+        "referral.close",
+        "referral.read",
+        "referral.export",
+    ]  # the refused and stale writes and the refused search left nothing
+
+
+def test_interventions_over_the_api(store, orgs, api) -> None:
+    analyst = api("analyst1")
+    body = {
+        "title": "Hotspot patrols, Byker",
+        "tier": "primary",
+        "intervention_type": "patrol",
+        "target_kind": "place",
+        "target_ref": "E01008305",
+        "start_date": "2026-03-01",
+    }
+    made = analyst.post("/api/casework/interventions", json=body)
+    assert made.status_code == 200, made.text
+    iid = made.json()["id"]
+    bad = analyst.post("/api/casework/interventions", json={**body, "tier": "fourth"})
+    assert bad.status_code == 422
+    listed = api("viewer1").get("/api/casework/interventions", params={"tier": "primary"}).json()
+    assert [r["id"] for r in listed["rows"]] == [iid]
+    vols = analyst.get("/api/casework/interventions/volumes").json()["volumes"]
+    assert [(v["tier"], v["intervention_type"]) for v in vols if v["interventions"]] == [
+        ("primary", "patrol")
+    ]
+    upd = analyst.post(
+        f"/api/casework/interventions/{iid}", json={"version": 1, "end_date": "2026-08-31"}
+    )
+    assert upd.status_code == 200 and upd.json()["end_date"] == "2026-08-31"
+    assert (
+        analyst.post(
+            f"/api/casework/interventions/{iid}", json={"version": 1, "owner": "x"}
+        ).status_code
+        == 409
+    )
+    csv = analyst.get("/api/casework/interventions.csv")
+    assert csv.status_code == 200 and len(csv.text.splitlines()) == 2
+    assert api("audit1").get("/api/casework/interventions").status_code == 403

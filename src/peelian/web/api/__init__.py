@@ -9,7 +9,16 @@ __all__ = ["routers"]
 
 
 def routers() -> list[APIRouter]:
-    from peelian.web.api import areas, casework, data, events, measures, reports, results
+    from peelian.web.api import (
+        areas,
+        casework,
+        casework_interventions,
+        data,
+        events,
+        measures,
+        reports,
+        results,
+    )
 
     return [
         data.router,
@@ -19,4 +28,5 @@ def routers() -> list[APIRouter]:
         results.router,
         reports.router,
         casework.router,
+        casework_interventions.router,
     ]
