@@ -238,3 +238,19 @@ def test_cli_registers_lists_and_exports_without_person_targets(store, db_url, t
     assert lines[0].startswith("id,title,tier,intervention_type,target_kind,target_ref")
     assert len(lines) == 3 and "P000123" not in out.read_text()
     assert search(store, AuditFilter(action="intervention.export"))[0]["detail"] == {"rows": 2}
+
+
+def test_new_vocabulary_keeps_the_older_labels() -> None:
+    from peelian.casework._vocab import TARGET_KINDS, label
+
+    # 'person' and 'group' are also a record kind and a problem focus: their labels stay
+    assert (label("person"), label("group"), label("closed")) == (
+        "People",
+        "A group of people",
+        "Closed",
+    )
+    assert (TARGET_KINDS["person"], label("not_sought"), label("design_out_crime")) == (
+        "A person",
+        "Consent not sought",
+        "Design out crime",
+    )

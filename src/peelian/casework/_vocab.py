@@ -111,7 +111,7 @@ TARGET_KINDS: dict[str, str] = {
     "person": "A person",
     "family": "A family",
     "place": "A place",
-    "group": "A group",
+    "group": "A group of people",
 }
 CONSENT: dict[str, str] = {
     "given": "Consent given",
@@ -134,7 +134,12 @@ REFERRAL_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "closed": (),
 }
 
-_ALL: dict[str, str] = {
+_ALL: dict[str, str] = {  # later entries win: the older vocabularies keep their labels
+    **TIERS,
+    **INTERVENTION_TYPES,
+    **TARGET_KINDS,
+    **CONSENT,
+    **REFERRAL_STATUSES,
     **ORG_KINDS,
     **RECORD_KINDS,
     **ACTIONS,
@@ -142,11 +147,6 @@ _ALL: dict[str, str] = {
     **PROBLEM_STAGES,
     **PROBLEM_STATUSES,
     **ACTION_STATUSES,
-    **TIERS,
-    **INTERVENTION_TYPES,
-    **TARGET_KINDS,
-    **CONSENT,
-    **REFERRAL_STATUSES,
 }
 
 

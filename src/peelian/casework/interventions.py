@@ -217,7 +217,7 @@ def _row_dict(row: Any, org_names: dict[int, str], on: dt.date) -> dict[str, Any
     d.update(
         tier_label=label(d["tier"]),
         type_label=label(d["intervention_type"]),
-        target_kind_label=label(d["target_kind"]),
+        target_kind_label=TARGET_KINDS[d["target_kind"]],
         organisation=org_names.get(d["organisation_id"] or -1),
         active=d["start_date"] <= on and (d["end_date"] is None or on <= d["end_date"]),
         personal=d["target_kind"] in PERSONAL_TARGETS,
