@@ -79,7 +79,7 @@ def test_13_vs_18_known_answer() -> None:
     assert r.rate_ratio == pytest.approx(13 / 18)
     assert not r.significant
     assert "within normal variation" in r.narrative
-    assert "p = 0.47" in r.narrative and "6.9-22.2 and 10.7-28.4" in r.narrative
+    assert "p = 0.47" in r.narrative and "6.9 to 22.2 and 10.7 to 28.4" in r.narrative
 
 
 def test_agrees_with_statsmodels_exact_cond() -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from peelian.schemas import formatting as _fmt
+
 if TYPE_CHECKING:
     from peelian.analysis.stats._poisson import CountComparison
 
@@ -22,42 +24,31 @@ __all__ = [
 
 
 def fmt_count(x: float) -> str:
-    """Whole numbers with thousands separators; non-integers to 1 decimal."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
-
-
-def fmt_bound(x: float) -> str:
-    if math.isinf(x):
-        return "inf"
-    return f"{x:,.1f}" if abs(x) < 100 else f"{x:,.0f}"
+    """Whole numbers with thousands separators; non-integers to 1 decimal (the one formatter,
+    :func:`peelian.schemas.formatting.fmt_count`)."""
+    return _fmt.fmt_count(x)
 
 
 def fmt_interval(low: float, high: float) -> str:
-    """``6.9-22.2`` (1 decimal below 100, whole numbers above)."""
-    return f"{fmt_bound(low)}-{fmt_bound(high)}"
+    """``6.9 to 22.2`` (1 decimal below 100, whole numbers above; an infinite end is ``∞``),
+    through the one formatter :func:`peelian.schemas.formatting.fmt_interval`.
+
+    >>> fmt_interval(6.9, 22.2), fmt_interval(120.4, 340.6), fmt_interval(0.5, float("inf"))
+    ('6.9 to 22.2', '120 to 341', '0.5 to ∞')
+    """
+    finite = [abs(v) for v in (low, high) if v is not None and math.isfinite(v)]
+    digits = 1 if not finite or max(finite) < 100 else 0
+    return _fmt.fmt_interval(low, high, digits)
 
 
 def fmt_p(p: float) -> str:
-    """``p = 0.47``, ``p = 0.012``, ``p < 0.001``."""
-    if p is None or math.isnan(p):
-        return "p n/a"
-    if p < 0.001:
-        return "p < 0.001"
-    if p < 0.01:
-        return f"p = {p:.3f}"
-    if p >= 0.995:
-        return "p = 1.00"
-    return f"p = {p:.2f}" if p >= 0.1 else f"p = {p:.3f}"
+    """``p = 0.47``, ``p = 0.012``, ``p < 0.001`` (:func:`peelian.schemas.formatting.fmt_p`)."""
+    return _fmt.fmt_p(p)
 
 
 def fmt_pct(pct: float | None) -> str:
-    """``-28%``, ``+5%``, ``no change`` (rounded half away from zero)."""
-    if pct is None or math.isnan(pct) or math.isinf(pct):
-        return "n/a"
-    r = math.copysign(math.floor(abs(pct) + 0.5), pct)
-    return "no change" if r == 0 else f"{r:+.0f}%"
+    """``-28%``, ``+5%``, ``no change`` (:func:`peelian.schemas.formatting.fmt_pct`)."""
+    return _fmt.fmt_pct(pct)
 
 
 def verdict(p: float, change: float, alpha: float = 0.05, adjusted_p: float | None = None) -> str:
