@@ -7,14 +7,11 @@ profile, downloads the report, and saves a screenshot per page in tests/artifact
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from web_seed import seed_all
+from web_seed import serve_seeded_app
 
 pytestmark = pytest.mark.browser
 
@@ -32,37 +29,9 @@ ARGS = [
 PASSWORD = "a long test passphrase"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
-    from peelian.config import Settings
-    from peelian.data.store import open_store
-    from peelian.data.users import add_user
-    from peelian.web import create_app
-
-    tmp = tmp_path_factory.mktemp("browser")
-    store = open_store(f"sqlite:///{tmp / 'store.sqlite'}")
-    seed_all(store)
-    add_user(store, "admin1", PASSWORD, "admin")
-    app = create_app(Settings(data_dir=tmp, env="test", secret_key="b" * 40), store=store)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    store.dispose()
+    yield from serve_seeded_app(tmp_path_factory.mktemp("browser"), "b" * 40, PASSWORD)
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,11 @@ schemathesis ships). The browser test opens /docs logged in and sees the routes.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from web_seed import seed_all
+from web_seed import serve_seeded_app
 
 from peelian.web.openapi30 import OPENAPI_VERSION, to_openapi_30
 
@@ -102,37 +99,9 @@ def test_translation_of_json_schema_2020_12_constructs() -> None:
     assert doc["openapi"] == "3.1.0"  # the input is left alone
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
-    from peelian.config import Settings
-    from peelian.data.store import open_store
-    from peelian.data.users import add_user
-    from peelian.web import create_app
-
-    tmp = tmp_path_factory.mktemp("docs")
-    store = open_store(f"sqlite:///{tmp / 'store.sqlite'}")
-    seed_all(store)
-    add_user(store, "admin1", PASSWORD, "admin")
-    app = create_app(Settings(data_dir=tmp, env="test", secret_key="d" * 40), store=store)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
-    store.dispose()
+    yield from serve_seeded_app(tmp_path_factory.mktemp("docs"), "d" * 40, PASSWORD)
 
 
 @pytest.mark.browser

@@ -7,6 +7,7 @@ ingest batch with a quarantined row, and results of every kind in the results co
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import geopandas as gpd
@@ -495,3 +496,38 @@ def login(client: Any, username: str, password: str = PASSWORD) -> Any:
         data={"username": username, "password": password, "csrf_token": token, "next": "/"},
         follow_redirects=False,
     )
+
+
+def serve_seeded_app(tmp: Any, secret: str, password: str) -> Iterator[str]:
+    """A seeded store with an ``admin1`` user, served by uvicorn on a free loopback port in a
+    thread; yields the base URL and stops the server afterwards (the browser tests' server)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from peelian.config import Settings
+    from peelian.data.store import open_store
+    from peelian.data.users import add_user
+    from peelian.web import create_app
+
+    store = open_store(f"sqlite:///{tmp / 'store.sqlite'}")
+    seed_all(store)
+    add_user(store, "admin1", password, "admin")
+    app = create_app(Settings(data_dir=tmp, env="test", secret_key=secret), store=store)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        store.dispose()
