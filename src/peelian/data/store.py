@@ -123,14 +123,42 @@ class Store:
             command.upgrade(_alembic_config(conn), revision)
         return before, self.current_revision() or revision
 
+    def missing_schema(self) -> list[str]:
+        """Tables and ``table.column`` names this peelian defines that the database lacks."""
+        with self.engine.connect() as conn:
+            insp = inspect(conn)
+            present = set(insp.get_table_names())
+            missing: list[str] = []
+            for name, table in metadata.tables.items():
+                if name not in present:
+                    missing.append(name)
+                    continue
+                have = {c["name"] for c in insp.get_columns(name)}
+                missing += [f"{name}.{c.name}" for c in table.columns if c.name not in have]
+        return missing
+
     def check_schema(self) -> None:
-        """Raise :class:`SchemaOutdatedError` if the database is older than this peelian."""
+        """Raise :class:`SchemaOutdatedError` if the database is older than this peelian: an
+        older revision, or (pre-release, where the initial revision is rebuilt) the same
+        revision with tables or columns missing."""
         current, head = self.current_revision(), head_revision()
         if current != head:
             raise SchemaOutdatedError(
                 f"The database at {self.url} has schema revision {current or 'none'} but this "
                 f"peelian needs {head}.",
                 "Run `peelian db upgrade` (back the database up first).",
+            )
+        missing = self.missing_schema()
+        if missing:
+            shown = ", ".join(missing[:5]) + (
+                f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            )
+            raise SchemaOutdatedError(
+                f"The database at {self.url} was made by an earlier pre-release of peelian: it "
+                f"lacks {shown}.",
+                "Pre-release stores are not migrated: export what you need, then delete the "
+                "database (for the demo: `rm -rf .peelian-demo`) and build it again "
+                "(`make demo`).",
             )
 
     def initialise(self) -> None:
