@@ -117,6 +117,18 @@ def password(
         console.print(f"Changed the password of {username}; their sessions have ended.")
 
 
+def _set_enabled(username: str, enabled: bool, db: str | None, as_json: bool) -> None:
+    from peelian.data.users import set_enabled
+
+    set_enabled(store_for(db), username, enabled, actor="cli")
+    if as_json:
+        print_json({"username": username, "enabled": enabled})
+    elif enabled:
+        console.print(f"Enabled {username}.")
+    else:
+        console.print(f"Disabled {username}; their sessions have ended.")
+
+
 @users_app.command("disable")
 @handle_errors
 def disable(
@@ -125,13 +137,7 @@ def disable(
     as_json: JsonOption = False,
 ) -> None:
     """Disable a user (they cannot log in; their sessions end at once)."""
-    from peelian.data.users import set_enabled
-
-    set_enabled(store_for(db), username, False, actor="cli")
-    if as_json:
-        print_json({"username": username, "enabled": False})
-    else:
-        console.print(f"Disabled {username}; their sessions have ended.")
+    _set_enabled(username, False, db, as_json)
 
 
 @users_app.command("enable")
@@ -142,13 +148,7 @@ def enable(
     as_json: JsonOption = False,
 ) -> None:
     """Enable a disabled user again."""
-    from peelian.data.users import set_enabled
-
-    set_enabled(store_for(db), username, True, actor="cli")
-    if as_json:
-        print_json({"username": username, "enabled": True})
-    else:
-        console.print(f"Enabled {username}.")
+    _set_enabled(username, True, db, as_json)
 
 
 def register(app: typer.Typer) -> None:
