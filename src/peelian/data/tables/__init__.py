@@ -36,6 +36,11 @@ from peelian.data.tables.force import (
     victim_contacts,
 )
 from peelian.data.tables.ingest import ingest_batches, ingest_files, quarantine
+from peelian.data.tables.people import (
+    people_deselections,
+    people_tasking_members,
+    people_tasking_runs,
+)
 from peelian.data.tables.policeuk import events, outcomes, stops
 from peelian.data.tables.results import analysis_frames, analysis_runs, count_cache
 from peelian.data.tables.surveys import survey_responses
@@ -72,6 +77,9 @@ __all__ = [
     "missing_episodes",
     "occurrences",
     "outcomes",
+    "people_deselections",
+    "people_tasking_members",
+    "people_tasking_runs",
     "persons",
     "quarantine",
     "sessions",

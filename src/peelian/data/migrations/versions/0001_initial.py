@@ -308,6 +308,78 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name=op.f("uq_organisations_name")),
     )
     op.create_table(
+        "people_deselections",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column(
+            "person_ref",
+            sa.String(length=64),
+            nullable=False,
+            comment="pseudonymised id, never a name",
+        ),
+        sa.Column(
+            "cohort",
+            sa.String(length=64),
+            nullable=True,
+            comment="cohort name; null = every cohort",
+        ),
+        sa.Column(
+            "reason",
+            sa.String(length=16),
+            nullable=False,
+            comment="custody | deceased | moved_away | other",
+        ),
+        sa.Column("start_date", sa.Date(), nullable=False, comment="first day off the list"),
+        sa.Column(
+            "end_date", sa.Date(), nullable=True, comment="last day off the list; null = open-ended"
+        ),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False, comment="UTC"),
+        sa.Column("updated_at", sa.DateTime(), nullable=False, comment="UTC"),
+        sa.Column("updated_by", sa.String(length=64), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_people_deselections")),
+    )
+    with op.batch_alter_table("people_deselections", schema=None) as batch_op:
+        batch_op.create_index("ix_people_deselections_cohort", ["cohort"], unique=False)
+        batch_op.create_index("ix_people_deselections_person_ref", ["person_ref"], unique=False)
+
+    op.create_table(
+        "people_tasking_runs",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("cohort", sa.String(length=64), nullable=False),
+        sa.Column("cohort_version", sa.String(length=16), nullable=False),
+        sa.Column("matrix", sa.String(length=64), nullable=False, comment="matrix name"),
+        sa.Column("matrix_version", sa.String(length=16), nullable=False),
+        sa.Column(
+            "illustrative",
+            sa.Boolean(),
+            nullable=False,
+            comment="made with the illustrative matrix",
+        ),
+        sa.Column("as_of", sa.Date(), nullable=False, comment="the tasking date the list is as of"),
+        sa.Column("members", sa.Integer(), nullable=False),
+        sa.Column("synthetic", sa.Boolean(), nullable=False, comment="made from synthetic records"),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False, comment="UTC"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_people_tasking_runs")),
+    )
+    with op.batch_alter_table("people_tasking_runs", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_people_tasking_runs_cohort_as_of", ["cohort", "as_of"], unique=True
+        )
+
+    op.create_table(
         "sessions",
         sa.Column(
             "id",
@@ -483,6 +555,34 @@ def upgrade() -> None:
             "ix_ingest_files_kind_force_month", ["kind", "force", "month"], unique=False
         )
         batch_op.create_index("ix_ingest_files_sha256", ["sha256"], unique=False)
+
+    op.create_table(
+        "people_tasking_members",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("person_ref", sa.String(length=64), nullable=False),
+        sa.Column("rank", sa.Integer(), nullable=False, comment="1 = highest score"),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column(
+            "components", sa.JSON(), nullable=False, comment="recency, frequency, gravity, victims"
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["people_tasking_runs.id"],
+            name=op.f("fk_people_tasking_members_run_id_people_tasking_runs"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_people_tasking_members")),
+    )
+    with op.batch_alter_table("people_tasking_members", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_people_tasking_members_run_id", ["run_id", "person_ref"], unique=True
+        )
 
     op.create_table(
         "problems",
@@ -1425,6 +1525,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_problems_organisation_id")
 
     op.drop_table("problems")
+    with op.batch_alter_table("people_tasking_members", schema=None) as batch_op:
+        batch_op.drop_index("ix_people_tasking_members_run_id")
+
+    op.drop_table("people_tasking_members")
     with op.batch_alter_table("ingest_files", schema=None) as batch_op:
         batch_op.drop_index("ix_ingest_files_sha256")
         batch_op.drop_index("ix_ingest_files_kind_force_month")
@@ -1443,6 +1547,15 @@ def downgrade() -> None:
         batch_op.drop_index("ix_sessions_username")
 
     op.drop_table("sessions")
+    with op.batch_alter_table("people_tasking_runs", schema=None) as batch_op:
+        batch_op.drop_index("ix_people_tasking_runs_cohort_as_of")
+
+    op.drop_table("people_tasking_runs")
+    with op.batch_alter_table("people_deselections", schema=None) as batch_op:
+        batch_op.drop_index("ix_people_deselections_person_ref")
+        batch_op.drop_index("ix_people_deselections_cohort")
+
+    op.drop_table("people_deselections")
     op.drop_table("organisations")
     with op.batch_alter_table("lsoa_lookup", schema=None) as batch_op:
         batch_op.drop_index("ix_lsoa_lookup_lsoa21_code")
