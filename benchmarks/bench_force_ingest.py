@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from peelian.data.forceimport import ingest_force
+from peelian.data.ingest.force import ingest_force
 from peelian.data.store import open_store
 
 RESULTS = Path(__file__).parent / "results" / "bench_force_ingest.md"

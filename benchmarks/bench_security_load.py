@@ -241,8 +241,8 @@ def main() -> int:
         sys.stderr.write(f"store copied in {time.perf_counter() - t0:.0f} s\n")
     db_url = f"sqlite:///{copy}"
     tmp = tempfile.mkdtemp(prefix="peelian-bench-sec-")
+    from peelian.data.accounts.users import add_user, list_users, remove_user
     from peelian.data.store import open_store
-    from peelian.data.users import add_user, list_users, remove_user
 
     store = open_store(db_url)
     with store.begin() as conn:  # no throttling state left over from an earlier run

@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
         t_ingest = None
         stored: dict[str, int] = {}
         if not args.no_ingest:
-            from peelian.data.forceimport import ingest_force
+            from peelian.data.ingest.force import ingest_force
             from peelian.data.store import open_store
 
             store = open_store(args.db or f"sqlite:///{Path(tmp) / 'bench.sqlite'}")

@@ -251,8 +251,8 @@ def main() -> int:
             raise SystemExit(f"{args.db} does not exist: build it with `peelian demo --no-serve`.")
         shutil.copy(args.db, Path(tmp) / "peelian.sqlite")
         db_url = f"sqlite:///{tmp}/peelian.sqlite"
+    from peelian.data.accounts.users import add_user, list_users, remove_user
     from peelian.data.store import open_store
-    from peelian.data.users import add_user, list_users, remove_user
 
     store = open_store(db_url)
     if any(u.username == "bench" for u in list_users(store)):

@@ -88,8 +88,8 @@ FORCE = ROOT / "tests/fixtures/hotspots/force_synthetic"
 
 
 def _force_store(store):
-    from peelian.data.forceimport import ingest_force
     from peelian.data.geography import load_areas
+    from peelian.data.ingest.force import ingest_force
 
     load_areas(store)
     ingest_force(store, [FORCE], "synthetic_rms")

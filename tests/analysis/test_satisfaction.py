@@ -19,7 +19,7 @@ from peelian.analysis.measures import (
 )
 from peelian.analysis.stats import bh_adjust
 from peelian.cli import app
-from peelian.data.surveys import import_survey, load_survey_responses
+from peelian.data.ingest.surveys import import_survey, load_survey_responses
 from peelian.errors import EmptySelectionError, IngestError
 from peelian.schemas.measure_definitions import load_measure_definitions
 

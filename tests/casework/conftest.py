@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from peelian.casework.organisations import SYSTEM, add_organisation, assign_user
-from peelian.data.users import add_user
+from peelian.data.accounts.users import add_user
 
 PASSWORD = "a long test passphrase"
 

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import delete, select, update
 
+from peelian.data.accounts.users import audit, list_audit
 from peelian.data.audit import (
     GENESIS,
     AuditFilter,
@@ -21,7 +22,6 @@ from peelian.data.audit import (
     verify,
 )
 from peelian.data.tables import audit_log
-from peelian.data.users import audit, list_audit
 
 
 def _fill(store, n: int = 5) -> None:

@@ -98,7 +98,7 @@ def test_organisations_agreements_and_a_stale_version(store, db_url, tmp_path) -
 
 
 def test_audit_verify_search_and_export(store, db_url, tmp_path) -> None:
-    from peelian.data.users import audit
+    from peelian.data.accounts.users import audit
 
     for i in range(4):
         audit(store, "sg1", "referral.read", record_kind="referral", record_id=i, purpose="review")

@@ -14,7 +14,7 @@ from peelian.casework.policy import (
     load_policy,
     policy_matrix,
 )
-from peelian.data.users import PAGE_LEVEL, ROLES, role_allows
+from peelian.data.accounts.users import PAGE_LEVEL, ROLES, role_allows
 from peelian.errors import ParameterError
 
 FORCE, CSP, HEALTH = 1, 2, 3

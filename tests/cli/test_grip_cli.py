@@ -113,8 +113,8 @@ def test_bad_area_level_is_one_line(db: str, tmp_path: Path) -> None:
 def test_plan_from_synthetic_force_records_says_so(tmp_path: Path) -> None:
     """With force records loaded the plan uses them (public-space, non-domestic serious
     violence) and, when they are synthetic, every output says so."""
-    from peelian.data.forceimport import ingest_force
     from peelian.data.geography import load_areas
+    from peelian.data.ingest.force import ingest_force
     from peelian.data.store import open_store
 
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"

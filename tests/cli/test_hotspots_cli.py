@@ -53,7 +53,7 @@ def db(tmp_path_factory) -> str:
     src.mkdir()
     assert _street_subset(src) > 20000
     ingest_policeuk(store, [src])
-    from peelian.data.forceimport import ingest_force
+    from peelian.data.ingest.force import ingest_force
 
     ingest_force(store, [FORCE], "synthetic_rms")
     store.dispose()

@@ -11,11 +11,11 @@ import pytest
 from peelian.data.counts import (
     external_series,
     force_measure_frame,
-    import_external_series,
     measure_areas,
     policeuk_counts,
     source_months,
 )
+from peelian.data.ingest.external import import_external_series
 from peelian.errors import IngestError, NotFoundError
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "measures"))
@@ -122,7 +122,7 @@ def _direct(export: Path) -> pd.DataFrame:
 def test_force_measures_equal_direct_counts_from_the_export(  # type: ignore[no-untyped-def]
     store, force_export: Path
 ) -> None:
-    from peelian.data.forceimport import ingest_force
+    from peelian.data.ingest.force import ingest_force
     from peelian.jobs.measures import run_measures
     from peelian.offences import offence_set
 
@@ -198,7 +198,7 @@ def test_people_based_sets_in_sql_equal_the_per_crime_frames(  # type: ignore[no
     """Every offence set that looks at people (age, sex, role) selects the same crimes when
     compiled to SQL (person conditions as EXISTS, decision 0007) as on per-crime occurrences
     and involvements with ``OffenceSet.mask``."""
-    from peelian.data.forceimport import ingest_force
+    from peelian.data.ingest.force import ingest_force
     from peelian.data.offence_sql import force_measure_counts
     from peelian.offences import offence_sets, serious_violence_types
 
@@ -220,9 +220,9 @@ def test_people_based_sets_in_sql_equal_the_per_crime_frames(  # type: ignore[no
 def test_provenance_says_which_sources_are_synthetic(  # type: ignore[no-untyped-def]
     store, force_export: Path
 ) -> None:
-    from peelian.data.forceimport import ingest_force
     from peelian.data.frames import data_status, is_synthetic_source, provenance
-    from peelian.data.surveys import import_survey
+    from peelian.data.ingest.force import ingest_force
+    from peelian.data.ingest.surveys import import_survey
 
     empty = provenance(store)
     assert empty["force"] == {"rows": 0, "synthetic_rows": 0, "synthetic": False}
@@ -283,8 +283,8 @@ def test_satisfaction_by_csp_through_crime_references(  # type: ignore[no-untype
     """The survey has no area: each response is placed in a CSP through its crime reference
     (force record -> LSOA -> CSP). Percent satisfied with being kept informed, force and CSP,
     equals the figure computed directly from the export files."""
-    from peelian.data.forceimport import ingest_force
-    from peelian.data.surveys import import_survey
+    from peelian.data.ingest.force import ingest_force
+    from peelian.data.ingest.surveys import import_survey
     from peelian.jobs.measures import run_measures
 
     areas = demo_frames.fill_areas(store)
@@ -341,8 +341,8 @@ def test_counts_are_kept_until_new_data_of_their_source_land(  # type: ignore[no
 
     from peelian.data import offence_sql
     from peelian.data.count_cache import clear_count_cache, data_version
-    from peelian.data.forceimport import ingest_force
-    from peelian.data.surveys import import_survey
+    from peelian.data.ingest.force import ingest_force
+    from peelian.data.ingest.surveys import import_survey
     from peelian.data.tables import count_cache
 
     demo_frames.fill_areas(store)

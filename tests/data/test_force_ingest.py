@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 import peelian.offences as off
 from peelian.data import force_frames as ff
-from peelian.data.forceimport import ingest_force
+from peelian.data.ingest.force import ingest_force
 from peelian.data.tables import ingest_batches, occurrences, quarantine
 from peelian.errors import IngestError, NotFoundError
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from peelian.data import force_frames as ff
-from peelian.data.forceimport import ingest_force
+from peelian.data.ingest.force import ingest_force
 from peelian.data.tables import quarantine
 
 SYN = Path(__file__).parents[1] / "fixtures" / "force" / "synthetic_small"

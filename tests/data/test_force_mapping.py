@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from peelian.data.forceimport import load_mapping, shipped_mappings
-from peelian.data.forceimport._transform import transform
+from peelian.data.ingest._force_transform import transform
+from peelian.data.ingest.force import load_mapping, shipped_mappings
 from peelian.errors import NotFoundError, SchemaError
 
 

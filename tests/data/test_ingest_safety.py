@@ -21,12 +21,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from peelian.config import Settings
-from peelian.data.forceimport import ingest_force
+from peelian.data.accounts.users import add_user, list_audit
 from peelian.data.ingest import IngestLimits, ingest_policeuk
 from peelian.data.ingest import _csv as csvmod
 from peelian.data.ingest._policeuk_rows import current_month
+from peelian.data.ingest.force import ingest_force
 from peelian.data.tables import events, ingest_batches, persons, quarantine
-from peelian.data.users import add_user, list_audit
 from peelian.errors import IngestError
 from peelian.web import create_app
 

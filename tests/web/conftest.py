@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from web_seed import PASSWORD, login, seed_all
 
 from peelian.config import Settings
-from peelian.data.users import add_user
+from peelian.data.accounts.users import add_user
 from peelian.web import create_app
 
 

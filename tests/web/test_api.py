@@ -154,8 +154,8 @@ def test_status_after_a_real_policeuk_ingest(store, tmp_path) -> None:
     from web_seed import PASSWORD, login
 
     from peelian.config import Settings
+    from peelian.data.accounts.users import add_user
     from peelian.data.ingest.policeuk import ingest_policeuk
-    from peelian.data.users import add_user
     from peelian.web import create_app
 
     fixtures = Path(__file__).parents[1] / "fixtures" / "policeuk" / "northumbria"
@@ -248,7 +248,7 @@ def test_hotspots_page_names_the_command_for_concentration(store, tmp_path) -> N
     from web_seed import PASSWORD, login
 
     from peelian.config import Settings
-    from peelian.data.users import add_user
+    from peelian.data.accounts.users import add_user
     from peelian.web import create_app
 
     add_user(store, "viewer1", PASSWORD, "viewer")

@@ -24,8 +24,8 @@ from web_seed import PASSWORD, login
 
 from peelian.cli import app as cli_app
 from peelian.config import Settings
+from peelian.data.accounts.users import add_user
 from peelian.data.results import latest_result, load_result, save_result
-from peelian.data.users import add_user
 from peelian.web import create_app
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

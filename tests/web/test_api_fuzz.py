@@ -37,8 +37,8 @@ REVERSED_RANGE = "The month range is reversed"
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from peelian.config import Settings
+    from peelian.data.accounts.users import add_user
     from peelian.data.store import open_store
-    from peelian.data.users import add_user
     from peelian.web import create_app
 
     tmp = tmp_path_factory.mktemp("fuzz")

@@ -17,8 +17,8 @@ from web_seed import PASSWORD, login
 from peelian.casework.organisations import SYSTEM, add_agreement, add_organisation, assign_user
 from peelian.casework.policy import allowed, principal_for
 from peelian.casework.problems import open_problem
+from peelian.data.accounts.users import add_user
 from peelian.data.audit import AuditFilter, search, verify
-from peelian.data.users import add_user
 from peelian.web.api.casework import ROUTE_POLICY
 
 ROLE_USERS = {

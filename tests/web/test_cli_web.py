@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from web_seed import seed_all
 
 from peelian.cli import app
-from peelian.data.users import verify_user
+from peelian.data.accounts.users import verify_user
 
 runner = CliRunner()
 

@@ -88,7 +88,7 @@ def test_error_shape_for_404_422_403_and_500(app, viewer, monkeypatch) -> None:
 
 
 def test_empty_store_says_which_command_computes_each_result(store, tmp_path) -> None:
-    from peelian.data.users import add_user
+    from peelian.data.accounts.users import add_user
 
     add_user(store, "viewer1", PASSWORD, "viewer")
     app = create_app(Settings(data_dir=tmp_path, env="test", secret_key="s" * 40), store=store)
@@ -173,7 +173,7 @@ def test_login_needs_the_csrf_token(client) -> None:
 
 
 def test_wrong_password_then_rate_limit(client, monkeypatch) -> None:
-    from peelian.data import login_throttle
+    from peelian.data.accounts import login_throttle
 
     monkeypatch.setattr(login_throttle, "ACCOUNT", login_throttle.Backoff(5, 60.0, 900.0))
     for _ in range(5):

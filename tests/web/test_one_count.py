@@ -16,10 +16,10 @@ from sqlalchemy import insert
 from web_seed import X0, Y0, login, lsoas, seed_areas
 
 from peelian.config import Settings
+from peelian.data.accounts.users import add_user
 from peelian.data.counts import area_counts, policeuk_counts
 from peelian.data.results import latest_result
 from peelian.data.tables import events, ingest_batches, ingest_files, lsoa_lookup
-from peelian.data.users import add_user
 from peelian.jobs.measures import compute_measures
 from peelian.web import create_app
 

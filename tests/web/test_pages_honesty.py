@@ -17,8 +17,8 @@ import pytest
 from web_seed import PASSWORD
 
 from peelian.analysis.measures import compute, measure_counts
+from peelian.data.accounts.users import add_user
 from peelian.data.results import save_result
-from peelian.data.users import add_user
 from peelian.schemas.formatting import fmt_change, fmt_interval, fmt_number, fmt_p_value
 from peelian.schemas.measure_definitions import load_measure_definitions
 from peelian.web.services.events import category_weights

@@ -28,10 +28,10 @@ from sqlalchemy import select, update
 from web_seed import PASSWORD, login
 
 from peelian.config import PLACEHOLDER_SECRET, SECRET_FILE, Settings
-from peelian.data import login_throttle
-from peelian.data.login_throttle import Backoff, TooManyAttempts, reserve_attempt
+from peelian.data.accounts import login_throttle
+from peelian.data.accounts.login_throttle import Backoff, TooManyAttempts, reserve_attempt
+from peelian.data.accounts.users import add_user, list_audit, remove_user, set_enabled, set_password
 from peelian.data.tables import login_attempts, sessions
-from peelian.data.users import add_user, list_audit, remove_user, set_enabled, set_password
 from peelian.errors import ConfigError
 from peelian.web import create_app
 
@@ -153,7 +153,7 @@ def test_serving_on_a_network_address_with_the_placeholder_refuses(tmp_path, mon
 def test_a_session_forged_with_the_old_placeholder_no_longer_reads_the_users(
     store, tmp_path
 ) -> None:
-    from peelian.data.users import ensure_demo_user
+    from peelian.data.accounts.users import ensure_demo_user
 
     ensure_demo_user(store)
     # the defaults of a fresh installation: no PEELIAN_SECRET_KEY, development, loopback
@@ -250,7 +250,7 @@ def test_spraying_many_usernames_from_one_address_is_limited(app, store, slow_ba
 
 
 def test_a_full_hashing_gate_refuses_at_once_without_hashing(app, store, monkeypatch) -> None:
-    import peelian.data.users as users_mod
+    import peelian.data.accounts.users as users_mod
 
     c = _client(app)
     gate = app.state.sessions.gate

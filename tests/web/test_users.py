@@ -7,8 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from peelian.data.tables import users as users_table
-from peelian.data.users import (
+from peelian.data.accounts.users import (
     add_user,
     ensure_demo_user,
     get_user,
@@ -19,6 +18,7 @@ from peelian.data.users import (
     role_allows,
     verify_user,
 )
+from peelian.data.tables import users as users_table
 from peelian.errors import AuthError, NotFoundError, ParameterError
 
 

@@ -508,8 +508,8 @@ def serve_seeded_app(tmp: Any, secret: str, password: str) -> Iterator[str]:
     import uvicorn
 
     from peelian.config import Settings
+    from peelian.data.accounts.users import add_user
     from peelian.data.store import open_store
-    from peelian.data.users import add_user
     from peelian.web import create_app
 
     store = open_store(f"sqlite:///{tmp / 'store.sqlite'}")

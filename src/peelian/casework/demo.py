@@ -98,7 +98,7 @@ def _lsoa_near(conn: Any, x: float, y: float, half: float = 300.0) -> str | None
 def seed_caseload(store: Store, *, today: dt.date | None = None) -> dict[str, Any]:
     """Create the demo caseload (once; a second call only resets the demo users' passwords).
     Returns ``{"logins": [(username, role, password)], "problems": n, ...}``."""
-    from peelian.data.users import add_user, get_user, set_password
+    from peelian.data.accounts.users import add_user, get_user, set_password
 
     today = today or dt.date.today()
     orgs = {o["name"]: o for o in list_organisations(store, SYSTEM)}

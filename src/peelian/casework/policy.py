@@ -31,9 +31,9 @@ from typing import Any
 from sqlalchemy import select
 
 from peelian.casework._vocab import ACTIONS, RECORD_KINDS
+from peelian.data.accounts.users import ROLES
 from peelian.data.store import Store
 from peelian.data.tables import agreement_parties, agreements, users
-from peelian.data.users import ROLES
 from peelian.errors import AuthError, NotFoundError, ParameterError
 
 __all__ = [

@@ -100,7 +100,7 @@ def _step_policeuk(ctx: _Context) -> dict[str, Any]:
 
 
 def _step_synthetic(ctx: _Context) -> dict[str, Any]:
-    from peelian.data.forceimport import ingest_force
+    from peelian.data.ingest.force import ingest_force
     from peelian.data.synthetic import generate_force, write_export
 
     out = ctx.data_dir / "synthetic-force-export"
@@ -113,7 +113,7 @@ def _step_synthetic(ctx: _Context) -> dict[str, Any]:
 
 
 def _step_survey(ctx: _Context) -> dict[str, Any]:
-    from peelian.data.surveys import import_survey
+    from peelian.data.ingest.surveys import import_survey
 
     path = ctx.data_dir / "synthetic-force-export" / "satisfaction_survey.csv"
     report = import_survey(ctx.store, path, command="peelian demo")
@@ -162,7 +162,7 @@ def _step_forecast(ctx: _Context) -> dict[str, Any]:
 
 
 def _step_login(ctx: _Context) -> dict[str, Any]:
-    from peelian.data.users import ensure_demo_user
+    from peelian.data.accounts.users import ensure_demo_user
 
     ctx.login = ensure_demo_user(ctx.store)
     return {"username": ctx.login[0]}

@@ -60,7 +60,7 @@ def force(
     remove most of a table is refused unless --allow-shrink; an ingest that stores nothing exits
     non-zero with the reasons.
     """
-    from peelian.data.forceimport import ingest_force
+    from peelian.data.ingest.force import ingest_force
 
     store = store_for(db)
     command = "peelian " + " ".join(shlex.quote(a) for a in sys.argv[1:])

@@ -209,7 +209,7 @@ def import_series(
 ) -> None:
     """Import an external monthly series (e.g. hospital admissions for assault with a sharp
     object, under 25) for the measures that use it."""
-    from peelian.data.counts import import_external_series
+    from peelian.data.ingest.external import import_external_series
 
     report = import_external_series(
         store_for(db),

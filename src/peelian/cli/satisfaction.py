@@ -23,7 +23,7 @@ def import_(
     as_json: JsonOption = False,
 ) -> None:
     """Import a survey CSV into survey_responses (bad rows quarantined with reasons)."""
-    from peelian.data.surveys import import_survey
+    from peelian.data.ingest.surveys import import_survey
 
     report = import_survey(store_for(db), path, command=f"peelian satisfaction import {path}")
     if as_json:
@@ -46,7 +46,7 @@ def build_report(store: Any, threshold: int = 4) -> dict[str, Any]:
         satisfaction_drivers,
         satisfaction_rates,
     )
-    from peelian.data.surveys import load_survey_responses
+    from peelian.data.ingest.surveys import load_survey_responses
     from peelian.errors import EmptySelectionError
 
     responses = load_survey_responses(store)

@@ -28,7 +28,7 @@ def add(
     as_json: JsonOption = False,
 ) -> None:
     """Add a user (the password is asked for, or read from stdin with --password-stdin)."""
-    from peelian.data.users import add_user
+    from peelian.data.accounts.users import add_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -47,7 +47,7 @@ def add(
 @handle_errors
 def list_(db: DbOption = None, as_json: JsonOption = False) -> None:
     """List users with their roles and last login."""
-    from peelian.data.users import list_users
+    from peelian.data.accounts.users import list_users
 
     users = list_users(store_for(db))
     rows = [
@@ -82,7 +82,7 @@ def remove(
     as_json: JsonOption = False,
 ) -> None:
     """Remove a user (their sessions end at once)."""
-    from peelian.data.users import remove_user
+    from peelian.data.accounts.users import remove_user
 
     remove_user(store_for(db), username, actor="cli")
     if as_json:
@@ -102,7 +102,7 @@ def password(
     as_json: JsonOption = False,
 ) -> None:
     """Set a user's password (ends all their sessions: they log in again)."""
-    from peelian.data.users import set_password
+    from peelian.data.accounts.users import set_password
 
     if password_stdin:
         new = sys.stdin.readline().rstrip("\r\n")
@@ -118,7 +118,7 @@ def password(
 
 
 def _set_enabled(username: str, enabled: bool, db: str | None, as_json: bool) -> None:
-    from peelian.data.users import set_enabled
+    from peelian.data.accounts.users import set_enabled
 
     set_enabled(store_for(db), username, enabled, actor="cli")
     if as_json:

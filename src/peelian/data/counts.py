@@ -15,16 +15,12 @@
   the ONS LSOA 2011 -> 2021 lookup.
 - :func:`population_by_year` -- residents per area and calendar year (summed over ages), for
   u-charts whose exposure changes from year to year.
-- :func:`external_series` / :func:`save_external_series` -- partner-supplied monthly series
-  (e.g. hospital admissions), kept as persisted results of kind ``external_series``.
+- :func:`external_series` -- partner-supplied monthly series (e.g. hospital admissions), as
+  imported by :mod:`peelian.data.ingest.external`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import re
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -32,26 +28,23 @@ from sqlalchemy import func, or_, select
 
 from peelian.data.count_cache import cache_key, data_version, read_counts, sql_text, write_counts
 from peelian.data.geography import Lsoa21Rule, geography_version, lsoa21_rule
-from peelian.data.ingest.batch import QuarantinedRow, open_batch
-from peelian.data.results import latest_result, list_results, save_result
+from peelian.data.results import latest_result, list_results
 from peelian.data.store import Store
 from peelian.data.tables import area_population, areas, events, lsoa_lookup, occurrences
 from peelian.data.tables.surveys import survey_responses
-from peelian.errors import IngestError, NotFoundError, SchemaError
+from peelian.errors import NotFoundError
 from peelian.offences import BOOLEAN_FLAG_COLUMNS
-from peelian.schemas.months import MONTH_PATTERN, check_month_range
+from peelian.schemas.months import check_month_range
 
 __all__ = [
     "AREA_COUNT_COLUMNS",
     "EXTERNAL_KIND",
     "area_counts",
     "external_series",
-    "import_external_series",
     "force_measure_frame",
     "measure_areas",
     "policeuk_counts",
     "population_by_year",
-    "save_external_series",
     "source_months",
 ]
 
@@ -285,22 +278,6 @@ def population_by_year(store: Store) -> pd.DataFrame:
     return frame
 
 
-def save_external_series(store: Store, name: str, frame: pd.DataFrame, *, source: str) -> int:
-    """Persist a partner-supplied monthly series (series, area_level, area_code, month, value)."""
-    need = {"series", "area_level", "area_code", "month", "value"}
-    if not need <= set(frame.columns):
-        raise SchemaError(f"An external series needs the columns {sorted(need)}.")
-    return save_result(
-        store,
-        EXTERNAL_KIND,
-        name,
-        {"series": frame},
-        params={"source": source},
-        summary={"rows": len(frame)},
-        keep=3,
-    )
-
-
 def external_series(store: Store) -> pd.DataFrame | None:
     """Every imported external series (the newest import of each), or ``None``."""
     runs = list_results(store, EXTERNAL_KIND)
@@ -310,134 +287,3 @@ def external_series(store: Store) -> pd.DataFrame | None:
     for name in runs["name"].unique():
         parts.append(latest_result(store, EXTERNAL_KIND, str(name)).frames["series"])
     return pd.concat(parts, ignore_index=True) if parts else None
-
-
-def import_external_series(
-    store: Store,
-    path: str | Path,
-    *,
-    series: str | None = None,
-    area_code: str | None = None,
-    command: str | None = None,
-) -> dict[str, Any]:
-    """Import a partner's monthly series CSV (columns month, value and optionally series,
-    area_code, area_level) with reconciliation: bad rows (bad_month, bad_value, no_series,
-    duplicate_month) are quarantined with their reason; good rows are saved as the newest
-    ``external_series`` result of each series name. Returns the batch report."""
-    p = Path(path)
-    if not p.is_file():
-        raise NotFoundError(f"Series file {p} does not exist.", "Check the path.")
-    data = p.read_bytes()
-    try:
-        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
-    except Exception as exc:
-        raise IngestError(f"{p} is not a readable CSV ({exc}).", "Export it as UTF-8 CSV.") from exc
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    if not {"month", "value"} <= set(frame.columns):
-        raise IngestError(
-            f"{p.name} needs the columns month and value (got {', '.join(frame.columns)}).",
-            "See docs/guide/measures.md, section External series.",
-        )
-    if series is None and "series" not in frame.columns:
-        raise IngestError(f"{p.name} has no series column.", "Name the series with --series NAME.")
-    default_area = area_code or _force_code(store)
-    good: list[dict[str, Any]] = []
-    bad: list[QuarantinedRow] = []
-    seen: set[tuple[str, str, str]] = set()
-    for i, row in enumerate(frame.to_dict("records"), start=1):
-        raw = ",".join(str(v) for v in row.values())
-        name = (row.get("series") or series or "").strip()
-        month = str(row["month"]).strip()[:7]
-        code = (row.get("area_code") or default_area or "").strip()
-        level = (row.get("area_level") or "force").strip() or "force"
-        if not name:
-            bad.append(QuarantinedRow(i, "no_series", "No series name.", raw))
-            continue
-        if not re.match(MONTH_PATTERN, month):
-            bad.append(
-                QuarantinedRow(i, "bad_month", f"Month {row['month']!r} is not YYYY-MM.", raw)
-            )
-            continue
-        try:
-            value = float(str(row["value"]).replace(",", ""))
-        except ValueError:
-            value = float("nan")
-        if not (value >= 0):
-            bad.append(
-                QuarantinedRow(i, "bad_value", f"Value {row['value']!r} is not a number >= 0.", raw)
-            )
-            continue
-        if level not in ("force", "csp"):
-            bad.append(
-                QuarantinedRow(
-                    i, "bad_area_level", f"Area level {level!r} is not force or csp.", raw
-                )
-            )
-            continue
-        key = (name, code, month)
-        if key in seen:
-            bad.append(
-                QuarantinedRow(i, "duplicate_month", f"{name} {code} {month} appears twice.", raw)
-            )
-            continue
-        seen.add(key)
-        good.append(
-            {"series": name, "area_level": level, "area_code": code, "month": month, "value": value}
-        )
-    sha = hashlib.sha256(data).hexdigest()
-    with open_batch(store, source="external", command=command) as batch:
-        rec = batch.add_file(str(p), "external_series", sha256=sha, size_bytes=len(data))
-        rec.quarantine(bad)
-        good_frame = pd.DataFrame(
-            good, columns=["series", "area_level", "area_code", "month", "value"]
-        )
-        runs = {}
-        for name, part in good_frame.groupby("series"):
-            runs[str(name)] = save_external_series_conn(batch.conn, str(name), part, source=str(p))
-        rec.finish(
-            rows_read=len(frame),
-            rows_stored=len(good_frame),
-            action="loaded",
-            extra={"series": sorted(runs), "months": int(good_frame["month"].nunique())},
-        )
-        return batch.report
-
-
-def save_external_series_conn(conn: Any, name: str, frame: pd.DataFrame, *, source: str) -> int:
-    """:func:`save_external_series` inside an open transaction (the import's batch)."""
-    import datetime as dt
-
-    from sqlalchemy import insert
-
-    from peelian import __version__
-    from peelian.data.results import _to_parquet
-    from peelian.data.tables import analysis_frames, analysis_runs
-
-    run_id = conn.execute(
-        insert(analysis_runs).returning(analysis_runs.c.id),
-        {
-            "kind": EXTERNAL_KIND,
-            "name": name,
-            "created_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            "params": {"source": source},
-            "summary": {"rows": len(frame)},
-            "peelian_version": __version__,
-        },
-    ).scalar_one()
-    conn.execute(
-        insert(analysis_frames),
-        [
-            {
-                "run_id": run_id,
-                "part": "series",
-                "n_rows": len(frame),
-                "payload": _to_parquet(frame.reset_index(drop=True)),
-            }
-        ],
-    )
-    return int(run_id)
-
-
-def _force_code(store: Store) -> str | None:
-    frame = store.read_frame(select(areas.c.code).where(areas.c.level == "force"))
-    return str(frame["code"].iloc[0]) if len(frame) == 1 else None

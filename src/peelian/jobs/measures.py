@@ -35,10 +35,10 @@ from peelian.data.counts import (
     population_by_year,
     source_months,
 )
+from peelian.data.ingest.surveys import load_survey_responses, survey_response_lsoas
 from peelian.data.offence_sql import force_measure_counts
 from peelian.data.results import save_result
 from peelian.data.store import Store
-from peelian.data.surveys import load_survey_responses, survey_response_lsoas
 from peelian.errors import EmptySelectionError
 from peelian.offences import harm_weights
 from peelian.schemas.months import parse_month

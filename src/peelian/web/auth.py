@@ -1,6 +1,6 @@
 """Sessions, CSRF protection, login throttling and role checks.
 
-- **Session**: server-side (:mod:`peelian.data.sessions`). The ``peelian_session`` cookie holds
+- **Session**: server-side (:mod:`peelian.data.accounts.sessions`). The ``peelian_session`` cookie holds
   a random token signed with ``settings.secret_key`` (so a forged cookie is refused before any
   database read); the table keeps only the token's SHA-256. A session ends at logout, when the
   user's password changes or the user is disabled or removed, after ``SESSION_MAX_AGE`` (12 h)
@@ -14,9 +14,9 @@
   new at every login); before login a random token in the ``peelian_csrf`` cookie is compared
   with the form's (double submit). Forms send it as ``csrf_token``, scripts as ``X-CSRF-Token``.
 - **Login throttling**: exponential backoff per account and per address, decided atomically with
-  the attempt before any hashing (:mod:`peelian.data.login_throttle`, HTTP 429), and at most
+  the attempt before any hashing (:mod:`peelian.data.accounts.login_throttle`, HTTP 429), and at most
   ``PEELIAN_LOGIN_CONCURRENCY`` password checks at once (HTTP 503 beyond, without hashing).
-- **Roles**: :mod:`peelian.data.users` (``require(role)``).
+- **Roles**: :mod:`peelian.data.accounts.users` (``require(role)``).
 """
 
 from __future__ import annotations
@@ -35,13 +35,13 @@ from typing import Any
 from fastapi import Request, Response
 from itsdangerous import BadSignature, Signer
 
-from peelian.data.login_throttle import (
+from peelian.data.accounts.login_throttle import (
     LoginBusy,
     PasswordGate,
     TooManyAttempts,
     check_blocked,
 )
-from peelian.data.sessions import (
+from peelian.data.accounts.sessions import (
     TOUCH_EVERY,
     SessionRecord,
     create_session,
@@ -52,7 +52,7 @@ from peelian.data.sessions import (
     token_hash,
     touch_session,
 )
-from peelian.data.users import ROLES, User, role_allows, verify_user
+from peelian.data.accounts.users import ROLES, User, role_allows, verify_user
 from peelian.errors import AuthError
 from peelian.web.errors import LoginRequired
 from peelian.web.security_events import client_ip, security_event

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from peelian.data.login_throttle import LoginBusy, TooManyAttempts
+from peelian.data.accounts.login_throttle import LoginBusy, TooManyAttempts
 from peelian.errors import AuthError, PeelianError
 
 __all__ = [

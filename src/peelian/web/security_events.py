@@ -78,7 +78,7 @@ def security_event(
     a failure to write is logged, never turned into an error for the client). With
     ``per_address`` repeats from one address are summarised whatever the username (a spray of
     usernames writes one entry per interval, naming the first)."""
-    from peelian.data.users import audit
+    from peelian.data.accounts.users import audit
 
     ip = client_ip(request)
     target = (target or "")[:128] or None

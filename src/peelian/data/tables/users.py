@@ -1,6 +1,6 @@
 """Dashboard users, login attempts (for rate limiting) and the audit log.
 
-Passwords are stored only as argon2id hashes (:mod:`peelian.data.users`). Sessions are kept
+Passwords are stored only as argon2id hashes (:mod:`peelian.data.accounts.users`). Sessions are kept
 server-side in ``sessions``: the cookie carries a random token and the table only its SHA-256, so
 a copy of the database cannot be replayed as cookies; a session can be revoked (logout, password
 change, disabling or removing the user) and expires after idleness and after 12 hours.

@@ -40,7 +40,7 @@ def get_ncpm(
     ] = None,
     format: Annotated[ReportFormat, Query(description="pdf or html")] = "pdf",
 ) -> Response:
-    from peelian.data.users import audit
+    from peelian.data.accounts.users import audit
     from peelian.reports import build_ncpm_report
 
     ctx = request.app.state.ctx

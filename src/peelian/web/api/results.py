@@ -127,7 +127,7 @@ def export_cells(
     request: Request, kind: HotspotKind, fmt: ExportFormat, name: CrimeSet = None
 ) -> Response:
     ctx = request.app.state.ctx
-    from peelian.data.users import audit
+    from peelian.data.accounts.users import audit
 
     data = results.hotspot_cells(ctx, kind, name, limit=1, offset=0)
     run = ctx.run(data["run"]["id"])

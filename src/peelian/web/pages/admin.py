@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from peelian.data.users import (
+from peelian.data.accounts.users import (
     ROLES,
     add_user,
     list_audit,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from peelian.analysis.disclosure import DEFAULT_THRESHOLD
-from peelian.data.users import role_allows
+from peelian.data.accounts.users import role_allows
 
 __all__ = ["hidden_below", "sees_small_counts", "small_count_threshold"]
 

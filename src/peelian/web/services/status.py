@@ -297,7 +297,7 @@ def _redact_detail(detail: Any) -> Any:
 def _audit_person_rows(
     ctx: WebContext, frame: pd.DataFrame, username: str, *, reason: str | None, purpose: str
 ) -> None:
-    from peelian.data.users import audit
+    from peelian.data.accounts.users import audit
 
     batches = sorted({int(b) for b in frame["batch_id"]})
     files = sorted({int(f) for f in frame["file_id"]})
@@ -324,7 +324,7 @@ def _audit_quarantine_view(
 ) -> None:
     """Every view of quarantined rows is logged (issue 11 item 14): who, which batches, how many
     rows and how many person-level rows were withheld; never the rows themselves."""
-    from peelian.data.users import audit
+    from peelian.data.accounts.users import audit
 
     batches = sorted({int(b) for b in frame["batch_id"]})
     audit(

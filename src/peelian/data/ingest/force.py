@@ -9,10 +9,10 @@ tables, with the same reconciliation, quarantine and replacement rules as police
 
 from __future__ import annotations
 
-from peelian.data.forceimport._ingest import SYNTHETIC_README, ingest_force
-from peelian.data.forceimport._mapping import Mapping, load_mapping, shipped_mappings
-from peelian.data.forceimport._targets import TARGETS, Target
-from peelian.data.forceimport._transform import UK_BOUNDS
+from peelian.data.ingest._force_ingest import SYNTHETIC_README, ingest_force
+from peelian.data.ingest._force_mapping import Mapping, load_mapping, shipped_mappings
+from peelian.data.ingest._force_targets import TARGETS, Target
+from peelian.data.ingest._force_transform import UK_BOUNDS
 
 __all__ = [
     "SYNTHETIC_README",

@@ -31,10 +31,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import delete, select
 
-from peelian.data.forceimport._mapping import Mapping, TableSpec, load_mapping
-from peelian.data.forceimport._transform import Transformed, as_table, mark, transform, vmap
-from peelian.data.forceimport._write import delete_keys, insert_columns, pad
 from peelian.data.ingest._csv import first_line_fields, parse_csv
+from peelian.data.ingest._force_mapping import Mapping, TableSpec, load_mapping
+from peelian.data.ingest._force_transform import Transformed, as_table, mark, transform, vmap
+from peelian.data.ingest._force_write import delete_keys, insert_columns, pad
 from peelian.data.ingest.batch import Batch, QuarantinedRow, open_batch
 from peelian.data.store import Store
 from peelian.data.tables import ingest_files

@@ -3,9 +3,9 @@ audit log.
 
 Passwords are hashed with argon2id (argon2-cffi's ``PasswordHasher`` with its RFC 9106 "low
 memory" defaults); the plain password is never stored or logged. A login is throttled before
-any hashing (:mod:`peelian.data.login_throttle`) and may be given a gate (a semaphore) that caps
+any hashing (:mod:`peelian.data.accounts.login_throttle`) and may be given a gate (a semaphore) that caps
 how many passwords are checked at once. A password change, disabling or removing a user ends all
-their sessions (:func:`peelian.data.sessions.revoke_sessions`). Roles:
+their sessions (:func:`peelian.data.accounts.sessions.revoke_sessions`). Roles:
 
 - ``viewer``: reads the dashboard pages and the aggregate JSON API;
 - ``analyst``: also downloads exports (CSV/GeoJSON), the report, and sees quarantined rows;
@@ -28,13 +28,13 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from peelian.data.login_throttle import (
+from peelian.data.accounts.login_throttle import (
     LoginBusy,
     PasswordGate,
     finish_attempt,
     reserve_attempt,
 )
-from peelian.data.sessions import revoke_sessions
+from peelian.data.accounts.sessions import revoke_sessions
 from peelian.data.store import Store
 from peelian.data.tables import login_attempts, users
 from peelian.errors import AuthError, NotFoundError, ParameterError

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from peelian.data.forceimport._mapping import ColumnSpec, TableSpec
+from peelian.data.ingest._force_mapping import ColumnSpec, TableSpec
 from peelian.offences import home_office_codes, normalise_ho_code
 
 __all__ = ["UK_BOUNDS", "Transformed", "as_table", "mark", "transform", "vmap"]

@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from peelian.data.forceimport._targets import TARGETS, Target
+from peelian.data.ingest._force_targets import TARGETS, Target
 from peelian.errors import NotFoundError, SchemaError
 
 __all__ = ["ColumnSpec", "Mapping", "TableSpec", "load_mapping", "shipped_mappings"]
