@@ -50,11 +50,12 @@ RECORD_KINDS: dict[str, str] = {
     "intervention": "Interventions",
     "referral": "Referrals",
     "person": "People",
+    "nominal": "Prioritised people and cohorts",
     "audit": "Audit log",
 }
 #: Record kinds that hold personal data (DPA 2018 Part 3): every read, change and export of one
 #: is written to the audit log with the purpose the user gave.
-PERSON_LEVEL_KINDS: frozenset[str] = frozenset({"problem_person", "referral", "person"})
+PERSON_LEVEL_KINDS: frozenset[str] = frozenset({"problem_person", "referral", "person", "nominal"})
 
 #: What a user may do to a record kind (the columns of the policy matrix).
 ACTIONS: dict[str, str] = {
