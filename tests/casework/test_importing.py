@@ -326,3 +326,111 @@ def test_every_contract_is_documented() -> None:
             assert f"`{col.name}`" in text, (kind, col.name)
         assert contract_table(kind)[0]["required"] in ("yes", "no")
     assert WITHHELD == "[value withheld]"
+
+
+def test_api_upload_needs_csrf_and_the_policy_and_reports_rejections(store, orgs, tmp_path):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from peelian.config import Settings
+    from peelian.web import create_app
+
+    settings = Settings(data_dir=tmp_path, env="test", secret_key="test-secret-" + "x" * 32)
+    app = create_app(settings, store=store)
+    url = "/api/casework/import/referral"
+    files = {"file": ("refs.csv", REFERRALS_CSV.encode(), "text/csv")}
+    with TestClient(app, raise_server_exceptions=False) as c:
+        c.get("/login")
+        c.post(
+            "/login",
+            data={
+                "username": "safe1",
+                "password": "a long test passphrase",  # tests/casework/conftest.py
+                "csrf_token": c.cookies.get("peelian_csrf"),
+                "next": "/",
+            },
+        )
+        token = {"X-CSRF-Token": c.cookies.get("peelian_csrf") or ""}
+        r = c.post(url, files=files, data={"purpose": PURPOSE})
+        assert r.status_code == 403 and "CSRF" in r.text
+        r = c.post(url, files=files, data={"purpose": PURPOSE, "dry_run": "true"}, headers=token)
+        assert r.status_code == 200, r.text
+        assert (r.json()["created"], r.json()["rejected"], r.json()["dry_run"]) == (2, 5, True)
+        r = c.post(url, files=files, data={"purpose": PURPOSE}, headers=token)
+        body = r.json()
+        assert (body["rows_read"], body["created"], body["reconciles"]) == (7, 2, True)
+        assert [x["row"] for x in body["rejections"]] == [4, 5, 6, 7, 9]
+        assert "Ali Smith" not in r.text and "Missing episodes" not in r.text
+        r = c.post(
+            "/api/casework/import/referral",
+            files={"file": ("x.csv", b"person_ref\nP1\n", "text/csv")},
+            data={"purpose": PURPOSE},
+            headers=token,
+        )
+        assert r.status_code == 422 and "missing required columns" in r.json()["error"]["message"]
+        r = c.post(
+            "/api/casework/import/organisation", files=files, data={"purpose": "x"}, headers=token
+        )
+        assert r.status_code == 403  # safeguarding may not create organisations
+    assert _count(store, referrals) == 2
+
+
+def test_the_guide_example_runs_as_printed(db_url, tmp_path) -> None:
+    """The CSV files of the casework guide's example, imported with the commands it shows."""
+    import re
+
+    guide = (Path(__file__).parents[2] / "docs" / "guide" / "casework.md").read_text("utf-8")
+    section = guide.split("### An example", 1)[1].split("## Retention review", 1)[0]
+    orgs_csv, refs_csv = re.findall(r"```csv\n(.*?)```", section, re.S)
+    (tmp_path / "organisations.csv").write_text(orgs_csv, encoding="utf-8")
+    (tmp_path / "referrals.csv").write_text(refs_csv, encoding="utf-8")
+    runner = CliRunner()
+    base = ["casework", "import", "--db", db_url]
+    r = runner.invoke(
+        app,
+        [*base[:2], "organisation", str(tmp_path / "organisations.csv")]
+        + ["--purpose", "set-up", *base[2:]],
+    )
+    assert r.exit_code == 0 and "3 rows read: 3 created, 0 rejected." in r.output, r.output
+    r = runner.invoke(
+        app,
+        [*base[:2], "referral", str(tmp_path / "referrals.csv")]
+        + ["--purpose", "migrating the 2026 referrals sheet", *base[2:]],
+    )
+    printed = "".join(r.output.split())  # Rich wraps lines anywhere
+    expected = section.split("prints\n", 1)[1].split("## ", 1)[0]
+    expected = "".join(expected.split()).replace(
+        "referrals.rejects.csv", str(tmp_path / "referrals.rejects.csv")
+    )
+    assert r.exit_code == 0 and printed == expected, (printed, expected)
+
+
+def test_problems_import_with_people_needs_the_right_to_create_them(store, orgs) -> None:
+    from peelian.casework.problems import list_problems
+
+    data = (
+        "title,focus,names_people,area_code,organisation,review_date,stage\n"
+        "Shop theft on Northumberland Street,place,no,E01008305,Newcastle CSP,2026-06-30,analysis\n"
+        "Youths gathering at Walker Park,group,,E01008400,,2026-05-01,scanning\n"
+        "Drug dealing at the Metro station,A place,yes,,,31/05/2026,\n"
+        "Bad focus,somewhere,,,,,\n"
+        "Untitled,place,perhaps,,,,\n"
+    )
+    analyst = principal_for(store, "analyst1")  # may create problems naming people, not close
+    report = import_csv(store, analyst, "problem", data, purpose="tasking meeting")
+    assert (report.rows_read, report.created, report.reconciles) == (5, 3, True)
+    assert [(r.row, r.field) for r in report.rejected] == [(5, "focus"), (6, "names_people")]
+    assert report.ignored_columns == {
+        "stage": "an imported problem opens at scanning; move it on in the app"
+    }
+    rows = {p["title"]: p for p in list_problems(store, SYSTEM)["rows"]}
+    shop = rows["Shop theft on Northumberland Street"]
+    assert (shop["organisation_id"], str(shop["review_date"]), shop["stage"]) == (
+        orgs["csp"]["id"],
+        "2026-06-30",
+        "scanning",
+    )
+    assert rows["Drug dealing at the Metro station"]["record_kind"] == "problem_person"
+    assert rows["Youths gathering at Walker Park"]["organisation_id"] == orgs["force"]["id"]
+    # a viewer may create none: the file is refused whole
+    with pytest.raises(AuthError):
+        import_csv(store, principal_for(store, "viewer1"), "problem", data, purpose="x")

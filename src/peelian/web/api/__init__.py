@@ -12,6 +12,7 @@ def routers() -> list[APIRouter]:
     from peelian.web.api import (
         areas,
         casework,
+        casework_import,
         casework_interventions,
         data,
         events,
@@ -29,4 +30,5 @@ def routers() -> list[APIRouter]:
         reports.router,
         casework.router,
         casework_interventions.router,
+        casework_import.router,
     ]
