@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from peelian.data.accounts.users import (
@@ -16,7 +16,7 @@ from peelian.data.accounts.users import (
     set_enabled,
 )
 from peelian.errors import NotFoundError, ParameterError
-from peelian.web.auth import SessionUser, check_csrf
+from peelian.web.auth import SessionUser, check_csrf, require
 from peelian.web.pages._helpers import add_page
 
 __all__ = ["router"]
@@ -24,18 +24,7 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-def _require_admin(request: Request) -> SessionUser:
-    from peelian.web.auth import current_user
-    from peelian.web.errors import LoginRequired
-
-    user = current_user(request)
-    if user is None:
-        raise LoginRequired("You need to log in to see this.", "Log in at /login.")
-    if not user.allows("admin"):
-        from peelian.errors import AuthError
-
-        raise AuthError(f"This needs the admin role; {user.username} is a {user.role}.")
-    return user
+_ADMIN = Depends(require("admin"))
 
 
 def users_page(request: Request, user: SessionUser) -> dict[str, Any]:
@@ -86,8 +75,8 @@ def add_user_submit(
     password: Annotated[str, Form(max_length=1024)],
     role: Annotated[str, Form()],
     csrf_token: Annotated[str, Form()] = "",
+    admin: SessionUser = _ADMIN,
 ) -> Response:
-    admin = _require_admin(request)
     check_csrf(request, csrf_token)
     try:
         add_user(
@@ -103,9 +92,11 @@ def add_user_submit(
 
 @router.post("/admin/users/{username}/remove", include_in_schema=False)
 def remove_user_submit(
-    request: Request, username: str, csrf_token: Annotated[str, Form()] = ""
+    request: Request,
+    username: str,
+    csrf_token: Annotated[str, Form()] = "",
+    admin: SessionUser = _ADMIN,
 ) -> Response:
-    admin = _require_admin(request)
     check_csrf(request, csrf_token)
     if username == admin.username:
         raise ParameterError("You cannot remove yourself.", "Ask another admin to do it.")
@@ -116,10 +107,13 @@ def remove_user_submit(
 
 @router.post("/admin/users/{username}/{action}", include_in_schema=False)
 def enable_user_submit(
-    request: Request, username: str, action: str, csrf_token: Annotated[str, Form()] = ""
+    request: Request,
+    username: str,
+    action: str,
+    csrf_token: Annotated[str, Form()] = "",
+    admin: SessionUser = _ADMIN,
 ) -> Response:
     """Disable (ends the user's sessions at once) or enable a user."""
-    admin = _require_admin(request)
     check_csrf(request, csrf_token)
     if action not in ("disable", "enable"):
         raise NotFoundError(f"There is no user action {action!r}.", "Use disable or enable.")
