@@ -14,9 +14,11 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from web_seed import PASSWORD, login
 
+from peelian.casework.interventions import register_intervention
 from peelian.casework.organisations import SYSTEM, add_agreement, add_organisation, assign_user
 from peelian.casework.policy import allowed, principal_for
 from peelian.casework.problems import open_problem
+from peelian.casework.referrals import make_referral
 from peelian.data.accounts.users import add_user
 from peelian.data.audit import AuditFilter, search, verify
 from peelian.web.api.casework import ROUTE_POLICY
@@ -68,7 +70,40 @@ def casework(store, app) -> dict[str, Any]:
         focus="place",
         area_code="E01030000",
     )
-    return {"force": force, "csp": csp, "health": health, "problem": problem}
+    intervention = register_intervention(
+        store,
+        principal_for(store, "analyst1"),
+        title="Target hardening in Byker",
+        tier="primary",
+        intervention_type="design_out_crime",
+        target_kind="place",
+        target_ref="E01030000",
+        start_date=dt.date(2021, 7, 1),
+    )
+    referral = make_referral(
+        store,
+        principal_for(store, "safe1"),
+        person_ref="P000123",
+        organisation_id=csp["id"],
+        reason="Repeat victim of burglary",
+        consent="given",
+        purpose="victim support",
+    )
+    return {
+        "force": force,
+        "csp": csp,
+        "health": health,
+        "problem": problem,
+        "intervention": intervention,
+        "referral": referral,
+    }
+
+
+def _ids(path: str, casework: dict[str, Any]) -> str:
+    """A route's path with the fixture's record ids in it."""
+    for key in ("problem", "intervention", "referral"):
+        path = path.replace("{" + key + "_id}", str(casework[key]["id"]))
+    return path.replace("{action_id}", "1")
 
 
 def _client(app: Any, username: str | None) -> Iterator[TestClient]:
@@ -126,7 +161,7 @@ def test_get_routes_answer_as_the_policy_says_for_every_role(store, app, casewor
     gets = sorted(p for m, p in ROUTE_POLICY if m == "GET")
     anonymous = as_user(None)
     for path in gets:
-        url = path.replace("{problem_id}", str(problem["id"]))
+        url = _ids(path, casework)
         assert anonymous.get(url, follow_redirects=False).status_code in (401, 303), url
     mismatches = []
     for role, username in ROLE_USERS.items():
@@ -135,8 +170,9 @@ def test_get_routes_answer_as_the_policy_says_for_every_role(store, app, casewor
         for path in gets:
             action, kind = ROUTE_POLICY[("GET", path)]
             record = problem if "{problem_id}" in path else None
+            record = casework["intervention"] if "{intervention_id}" in path else record
             expected = 200 if allowed(me, action, kind, record) else 403
-            url = path.replace("{problem_id}", str(problem["id"]))
+            url = _ids(path, casework)
             got = client.get(url).status_code
             if got != expected:
                 mismatches.append((role, url, expected, got))
@@ -151,9 +187,7 @@ def test_every_form_and_api_write_needs_the_csrf_token(app, casework, as_user) -
     client = as_user("admin1")
     posts = sorted(p for m, p in ROUTE_POLICY if m == "POST")
     for path in posts:
-        url = path.replace("{problem_id}", str(casework["problem"]["id"])).replace(
-            "{action_id}", "1"
-        )
+        url = _ids(path, casework)
         form = {"version": "1", "op": "stage", "title": "A title", "focus": "place"}
         form |= {"name": "An organisation", "kind": "csp"}  # every form's required fields
         r = client.post(url, data=form, follow_redirects=False)

@@ -9,6 +9,7 @@ __all__ = ["routers"]
 
 def routers() -> list[APIRouter]:
     from peelian.web.pages import admin, analysis, casework, dashboard, data, login
+    from peelian.web.pages import casework_interventions, casework_referrals
 
     return [
         login.router,
@@ -17,4 +18,6 @@ def routers() -> list[APIRouter]:
         data.router,
         admin.router,
         casework.router,
+        casework_interventions.router,
+        casework_referrals.router,
     ]
