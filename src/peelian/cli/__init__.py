@@ -48,6 +48,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "peelian.cli.grip",
     "peelian.cli.casework",
     "peelian.cli.audit",
+    "peelian.cli.people",
 )
 
 

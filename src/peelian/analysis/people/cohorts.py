@@ -294,15 +294,19 @@ def _assemble(
     members["lsoa_code"] = newest["lsoa_code"].reindex(members.index)
     members = members.reset_index()
     failed = both[~both["person_ref"].isin(members["person_ref"])]
-    candidates = (
-        failed.groupby("person_ref", sort=True)
-        .agg(
-            record_count=("record_count", "max"),
-            victim_count=("victim_count", "max"),
-            why_not=("why_not", lambda s: "; ".join(dict.fromkeys(s))),
+    if len(checks) == 1:
+        candidates = failed[["person_ref", "record_count", "victim_count", "why_not"]]
+        candidates = candidates.sort_values("person_ref").reset_index(drop=True)
+    else:
+        candidates = (
+            failed.groupby("person_ref", sort=True)
+            .agg(
+                record_count=("record_count", "max"),
+                victim_count=("victim_count", "max"),
+                why_not=("why_not", lambda s: "; ".join(dict.fromkeys(s))),
+            )
+            .reset_index()
         )
-        .reset_index()
-    )
     excluded = (
         failed.drop_duplicates("person_ref", keep="first")["why_not"].value_counts().to_dict()
     )
