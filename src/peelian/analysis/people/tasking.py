@@ -72,9 +72,10 @@ def apply_deselections(
     if not deselections.empty:
         d = deselections
         cohort_ok = d["cohort"].isna() | (d["cohort"] == cohort.name)
-        start = pd.to_datetime(d["start_date"]).dt.date
-        end = pd.to_datetime(d["end_date"]).dt.date
-        live = d[cohort_ok & (start <= as_of) & (end.isna() | (end >= as_of))]
+        start = pd.to_datetime(d["start_date"])
+        end = pd.to_datetime(d["end_date"])
+        day = pd.Timestamp(as_of)
+        live = d[cohort_ok & (start <= day) & (end.isna() | (end >= day))]
         live = live.sort_values("start_date").drop_duplicates("person_ref", keep="last")
         live = live.set_index("person_ref")
         hit = out["person_ref"].isin(live.index)

@@ -15,6 +15,7 @@ def routers() -> list[APIRouter]:
         casework_import,
         casework_interventions,
         data,
+        people,
         events,
         measures,
         reports,
@@ -31,4 +32,5 @@ def routers() -> list[APIRouter]:
         casework.router,
         casework_interventions.router,
         casework_import.router,
+        people.router,
     ]

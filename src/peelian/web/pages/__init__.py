@@ -8,7 +8,7 @@ __all__ = ["routers"]
 
 
 def routers() -> list[APIRouter]:
-    from peelian.web.pages import admin, analysis, casework, dashboard, data, login
+    from peelian.web.pages import admin, analysis, casework, dashboard, data, login, people
     from peelian.web.pages import casework_interventions, casework_referrals
 
     return [
@@ -20,4 +20,5 @@ def routers() -> list[APIRouter]:
         casework.router,
         casework_interventions.router,
         casework_referrals.router,
+        people.router,
     ]
