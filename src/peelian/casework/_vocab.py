@@ -51,11 +51,14 @@ RECORD_KINDS: dict[str, str] = {
     "referral": "Referrals",
     "person": "People",
     "nominal": "Prioritised people and cohorts",
+    "victim": "Victims and their Victims' Code duties",
     "audit": "Audit log",
 }
 #: Record kinds that hold personal data (DPA 2018 Part 3): every read, change and export of one
 #: is written to the audit log with the purpose the user gave.
-PERSON_LEVEL_KINDS: frozenset[str] = frozenset({"problem_person", "referral", "person", "nominal"})
+PERSON_LEVEL_KINDS: frozenset[str] = frozenset(
+    {"problem_person", "referral", "person", "nominal", "victim"}
+)
 
 #: What a user may do to a record kind (the columns of the policy matrix).
 ACTIONS: dict[str, str] = {
