@@ -5,10 +5,15 @@ agreements (two live, one expired); problems at the real emerging hotspots of th
 ``emerging`` results (place, the nearest LSOA of its recorded crime, the hotspot run as scanning
 evidence), worked to different SARA stages, with partner actions (some overdue), one assessed
 with the exact tests against another hotspot's area and one closed; a group problem
-naming (invented) people; and demo users for several roles, whose logins it returns.
+naming (invented) people; interventions across the three prevention tiers and all eight types
+(:func:`peelian.casework.demo_interventions.seed_interventions`), aimed at the hotspot areas and
+at real *synthetic* persons of the synthetic force records who were involved in crimes there,
+with referrals of those persons to partner organisations (consent, status and outcomes); and demo
+users for several roles, whose logins it returns.
 
-Every problem's title starts "Demo:" and its description says it is synthetic; agreement titles
-say "(synthetic demo)". Nothing here is real casework.
+Every problem's and intervention's title starts "Demo:" and its description says it is
+synthetic; agreement titles and referral reasons say "(synthetic demo)". Nothing here is real
+casework.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from peelian.casework.demo_interventions import seed_interventions
 from peelian.casework.organisations import (
     SYSTEM,
     add_agreement,
@@ -58,6 +64,8 @@ _ORGS = (
     ("Newcastle Hospitals NHS Trust", "health"),
     ("Your Homes Newcastle", "housing"),
     ("Tyneside Street Pastors", "voluntary"),
+    ("Northumbria Youth Justice Service", "youth_justice"),
+    ("Probation Service North East", "probation"),
 )
 _PRIORITY = ("intensifying", "persistent", "consecutive", "new", "sporadic", "oscillating")
 
@@ -121,7 +129,8 @@ def seed_caseload(store: Store, *, today: dt.date | None = None) -> dict[str, An
             select(func.count()).where(problems.c.title.like("Demo:%"))
         ).scalar_one()
     if existing:
-        return {"logins": logins, "problems": int(existing), "created": False}
+        registry = seed_interventions(store, _demo_places(store), orgs, today)
+        return {"logins": logins, "problems": int(existing), "created": False, **registry}
     year = dt.timedelta(days=365)
     add_agreement(
         store,
@@ -216,7 +225,29 @@ def seed_caseload(store: Store, *, today: dt.date | None = None) -> dict[str, An
         purpose="demo caseload set-up",
         review_date=today + dt.timedelta(days=14),
     )
-    return {"logins": logins, "problems": len(made) + 1, "assessed": assessed, "created": True}
+    registry = seed_interventions(store, _demo_places(store), orgs, today)
+    return {
+        "logins": logins,
+        "problems": len(made) + 1,
+        "assessed": assessed,
+        "created": True,
+        **registry,
+    }
+
+
+def _demo_places(store: Store) -> list[tuple[int, str]]:
+    """The demo's place problems at hotspots, as (problem id, LSOA code), oldest first."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(problems.c.id, problems.c.area_code)
+            .where(
+                problems.c.title.like("Demo:%"),
+                problems.c.focus == "place",
+                problems.c.area_code.is_not(None),
+            )
+            .order_by(problems.c.id)
+        ).all()
+    return [(int(r.id), r.area_code) for r in rows]
 
 
 def _assess_one(store: Store, made: list[tuple[int, int, str]], today: dt.date) -> bool:

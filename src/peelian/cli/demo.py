@@ -293,6 +293,16 @@ def demo(
             )
         if caseload_logins:
             console.print("The demo caseload (problems titled 'Demo:') is SYNTHETIC.")
+            case = next((s.detail for s in steps if s.name == "caseload" and s.ok), {})
+            if case.get("interventions"):
+                states = case.get("referral_statuses", {})
+                console.print(
+                    f"  SYNTHETIC: {case['problems']} problems, {case['interventions']} "
+                    f"interventions ({len(case.get('tiers', []))} tiers, "
+                    f"{len(case.get('types', []))} types), {case['referrals']} referrals to "
+                    f"partners ({', '.join(f'{n} {k}' for k, n in states.items())}).",
+                    soft_wrap=True,
+                )
         console.print(
             "Data: police.uk and ONS data under the Open Government Licence v3.0; force records "
             "in this demo are SYNTHETIC."
