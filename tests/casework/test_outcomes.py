@@ -42,6 +42,8 @@ from peelian.data.tables import (
 )
 from peelian.errors import AuthError, ParameterError
 
+PASSWORD = "a long test passphrase"
+
 FORCE = "northumbria"
 LSOA = "E01008305"
 #: (crime_ref, reported day, [(person_ref, role)]): the known answers below count these.
@@ -390,4 +392,60 @@ def test_outcome_rows_put_people_and_places_in_one_table(force_records, orgs) ->
     assert (place["ci_low"], place["ci_high"]) == want.ci_ratio
     rows = outcome_rows(out)
     assert {r["target"] for r in rows} == {"people", "places"}
+    assert len(search(store, AuditFilter(action="outcome.export"))) == 1
+
+
+# -- the JSON API ----------------------------------------------------------------------------
+
+
+def _login(client: Any, username: str) -> str:
+    client.get("/login")
+    token = client.cookies.get("peelian_csrf") or ""
+    r = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token, "next": "/"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:200]
+    return client.cookies.get("peelian_csrf") or ""
+
+
+def test_the_api_asks_a_purpose_audits_and_hides_small_counts(
+    force_records, orgs, tmp_path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from peelian.config import Settings
+    from peelian.web import create_app
+
+    store = force_records
+    ivs = _caseload(store, orgs)
+    settings = Settings(data_dir=tmp_path, env="test", secret_key="test-secret-" + "x" * 32)
+    app = create_app(settings, store=store)
+    url = f"/api/casework/interventions/{ivs['P000001']['id']}/outcomes"
+    with TestClient(app, raise_server_exceptions=False) as safe:
+        token = _login(safe, "safe1")
+        assert safe.post(url, json={"purpose": "x"}).status_code == 403  # no CSRF header
+        h = {"X-CSRF-Token": token}
+        r = safe.post(url, json={}, headers=h)
+        assert r.status_code == 422 and "purpose" in r.text
+        r = safe.post(url, json={"purpose": "panel review"}, headers=h)
+        assert r.status_code == 200, r.text
+        six = r.json()["windows"][0]
+        assert (six["offending"]["before"], six["offending"]["after"]) == (2, 1)
+        csv = safe.get("/api/casework/outcomes/summary", params={"format": "csv"})
+        assert csv.status_code == 200 and csv.text.splitlines()[0].startswith("target,tier,")
+    with TestClient(app, raise_server_exceptions=False) as analyst:
+        h = {"X-CSRF-Token": _login(analyst, "analyst1")}
+        assert analyst.post(url, json={"purpose": "curious"}, headers=h).status_code == 403
+        body = analyst.get("/api/casework/outcomes/summary").json()  # analyst sees small counts
+        off6 = next(r for r in body["people"] if (r["measure"], r["months"]) == ("offending", 6))
+        assert off6["after"] == 2
+    with TestClient(app, raise_server_exceptions=False) as viewer:
+        _login(viewer, "viewer1")
+        body = viewer.get("/api/casework/outcomes/summary").json()
+        off6 = next(r for r in body["people"] if (r["measure"], r["months"]) == ("offending", 6))
+        assert off6["after"] is None and body["suppressed_below"] == 5
+    reads = search(store, AuditFilter(action="outcome.read"))
+    assert [(e["username"], e["purpose"]) for e in reads] == [("safe1", "panel review")]
     assert len(search(store, AuditFilter(action="outcome.export"))) == 1

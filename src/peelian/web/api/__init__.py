@@ -14,6 +14,7 @@ def routers() -> list[APIRouter]:
         casework,
         casework_import,
         casework_interventions,
+        casework_outcomes,
         data,
         people,
         events,
@@ -32,5 +33,6 @@ def routers() -> list[APIRouter]:
         casework.router,
         casework_interventions.router,
         casework_import.router,
+        casework_outcomes.router,
         people.router,
     ]

@@ -90,6 +90,9 @@ ROUTE_POLICY: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/casework/referrals/export"): ("export", "referral"),
     ("POST", "/api/casework/referrals/{referral_id}/read"): ("read", "referral"),
     ("POST", "/api/casework/referrals/{referral_id}"): ("update", "referral"),
+    ("POST", "/api/casework/interventions/{intervention_id}/outcomes"): ("read", "intervention"),
+    ("POST", "/api/casework/referrals/{referral_id}/outcomes"): ("read", "referral"),
+    ("GET", "/api/casework/outcomes/summary"): ("read", "intervention"),
     # the import asks the policy for the kind uploaded (and row by row); the rule here is create
     # organisation, the kind fewest roles may create
     ("POST", "/api/casework/import/{kind}"): ("create", "organisation"),
