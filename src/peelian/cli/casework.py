@@ -572,6 +572,7 @@ def demo_caseload(db: DbOption = None, as_json: JsonOption = False) -> None:
 def register(app: typer.Typer) -> None:
     from peelian.cli.casework_import import import_records
     from peelian.cli.casework_interventions import interventions_app
+    from peelian.cli.casework_outcomes import outcomes
     from peelian.cli.casework_referrals import referrals_app
     from peelian.cli.casework_retention import retention_app
 
@@ -579,4 +580,5 @@ def register(app: typer.Typer) -> None:
     casework_app.add_typer(interventions_app, name="interventions", no_args_is_help=True)
     casework_app.add_typer(referrals_app, name="referrals", no_args_is_help=True)
     casework_app.command("import")(import_records)
+    casework_app.command("outcomes")(outcomes)
     app.add_typer(casework_app, name="casework")
