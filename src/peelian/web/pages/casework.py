@@ -90,6 +90,10 @@ def problems_page(request: Request, user: SessionUser) -> dict[str, Any]:
             "command": "peelian casework problems open TITLE --focus place --area LSOA",
         },
         "message": _q(request, "message"),
+        # the form filled from a link (e.g. "Open a problem" on the Hotspots page)
+        "prefill": {
+            k: _q(request, k) for k in ("title", "area_code", "hotspot_run_id", "emerging_class")
+        },
     }
 
 
