@@ -284,12 +284,29 @@ def test_one_decision_for_small_counts_and_a_configurable_threshold(tmp_path) ->
     assert hidden_below(ctx, SimpleNamespace(role="analyst")) is None
     default = SimpleNamespace(settings=Settings(data_dir=tmp_path, env="test"))
     assert hidden_below(default, SimpleNamespace(role="viewer")) == 5
-    assert [sees_small_counts(r) for r in ("viewer", "analyst", "admin", None)] == [
-        False,
-        True,
-        True,
-        False,
-    ]
+    roles = ("viewer", "analyst", "admin", "supervisor", "safeguarding", "partner", "auditor")
+    seen = {r: sees_small_counts(r) for r in (*roles, None)}
+    assert seen == {
+        "viewer": False,
+        "analyst": True,  # reads prioritised people (policy: nominal)
+        "admin": True,
+        "supervisor": True,
+        "safeguarding": True,
+        "partner": False,  # person access only as far as an agreement shares
+        "auditor": False,
+        None: False,
+    }
+
+
+def test_raw_person_rows_follow_the_casework_policy() -> None:
+    from types import SimpleNamespace
+
+    from peelian.web.services.status import can_see_raw_person_rows
+
+    roles = ("viewer", "analyst", "admin", "supervisor", "safeguarding", "partner", "auditor")
+    sees = {r for r in roles if can_see_raw_person_rows(SimpleNamespace(role=r))}
+    assert sees == {"admin", "supervisor", "safeguarding"}
+    assert not can_see_raw_person_rows(None)
 
 
 def test_pages_say_which_family_each_fdr_runs_over(analyst, engine_run) -> None:

@@ -1,8 +1,9 @@
 """Who sees small counts of person-derived figures, and at what threshold.
 
-One decision (:func:`sees_small_counts`) so it can later be switched to the casework policy
-(``peelian.casework``) without touching a page: every page, API route and CSV export of
-measure values asks :func:`hidden_below` for the threshold to apply to the current user.
+One decision (:func:`sees_small_counts`), read from the casework policy
+(``peelian/casework/data/policy.csv``): a role sees small counts when the policy lets it read
+every record of some person-level kind. Every page, API route and CSV export of measure values
+asks :func:`hidden_below` for the threshold to apply to the current user.
 The suppression itself is :func:`peelian.analysis.disclosure.suppress_small_counts`.
 """
 
@@ -11,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from peelian.analysis.disclosure import DEFAULT_THRESHOLD
-from peelian.data.accounts.users import role_allows
+from peelian.casework._vocab import PERSON_LEVEL_KINDS
+from peelian.casework.policy import load_policy
 
 __all__ = ["hidden_below", "sees_small_counts", "small_count_threshold"]
 
@@ -19,11 +21,15 @@ __all__ = ["hidden_below", "sees_small_counts", "small_count_threshold"]
 def sees_small_counts(role: str | None) -> bool:
     """Whether a role sees unsuppressed small counts derived from person-level records.
 
-    Today: roles with person-level access, i.e. the analyst level and above (analyst,
-    supervisor, safeguarding, admin); viewers, partners and auditors see counts from 1 to
-    threshold - 1 as "<threshold".
+    Roles with person access in the casework policy (``read`` scope ``all`` on some person-level
+    record kind): with the shipped policy admin, analyst (prioritised people), supervisor and
+    safeguarding. Viewers, partners (whose person access is only what an agreement shares) and
+    auditors see counts from 1 to threshold - 1 as "<threshold".
     """
-    return bool(role) and role_allows(str(role), "analyst")
+    if not role:
+        return False
+    policy = load_policy()
+    return any(policy.get((str(role), kind, "read")) == "all" for kind in PERSON_LEVEL_KINDS)
 
 
 def small_count_threshold(ctx: Any) -> int:

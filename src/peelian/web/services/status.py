@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import pandas as pd
 from sqlalchemy import func, select
 
+from peelian.casework.policy import load_policy
 from peelian.data.ingest.batch import redact_secrets
 from peelian.data.tables import analysis_runs, events, ingest_batches, ingest_files, quarantine
 from peelian.errors import NotFoundError
@@ -43,6 +44,7 @@ __all__ = [
 
 class _User(Protocol):
     username: str
+    role: str
 
     def allows(self, role: str) -> bool: ...
 
@@ -50,10 +52,11 @@ class _User(Protocol):
 def can_see_raw_person_rows(user: _User | None) -> bool:
     """Whether ``user`` may see the raw quarantined rows of person-level files.
 
-    The one place this is decided: admins for now; switch it to the casework policy (e.g. a
-    ``safeguarding`` role) here and every page and endpoint follows.
+    The one place this is decided, from the casework policy: roles that may read every
+    ``person`` record (with the shipped policy: admin, supervisor, safeguarding). Every page and
+    endpoint that shows quarantined rows asks this.
     """
-    return user is not None and user.allows("admin")
+    return user is not None and load_policy().get((user.role, "person", "read")) == "all"
 
 
 def is_person_level(kind: str | None) -> bool:
