@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import test_casework_pages
+from test_casework_pages import events_in
 from web_seed import PASSWORD
 
 from peelian.casework.interventions import register_intervention
@@ -212,15 +213,37 @@ def test_update_and_end_use_the_version_read(store, casework, as_user) -> None:
 
 
 def test_a_place_intervention_shows_its_outcomes_with_the_caveat(store, casework, as_user) -> None:
-    page = as_user("analyst1").get(f"/casework/interventions/{casework['intervention']['id']}")
-    assert "Outcomes before and after" in page.text
-    assert "Not causal:" in page.text
-    data = (
-        as_user("analyst1")
-        .get(f"/casework/interventions/{casework['intervention']['id']}.json")
-        .json()
+    from peelian.casework.outcomes import NOT_CAUSAL
+
+    url = f"/casework/interventions/{casework['intervention']['id']}"  # E01030000 from 2021-07
+    analyst = as_user("analyst1")
+    res = analyst.get(url + ".json").json()["outcomes"]["result"]
+    six = next(w for w in res["windows"] if w["months"] == 6)
+    before = events_in(store, ["E01030000"], "2021-01", "2021-06")
+    assert (six["before_from"], six["before_to"], six["before"]) == ("2021-01", "2021-06", before)
+    assert six["after"] == events_in(store, ["E01030000"], "2021-08", "2021-12")
+    # police.uk ends 2021-12, so the after-window (to 2022-01) is incomplete: never compared
+    assert six["comparison"] is None and six["after_so_far"] is True
+    html = analyst.get(url).text
+    assert f"{before:,}" in html and "(so far)" in html and "not compared" in html
+    assert "Not causal:" in html and NOT_CAUSAL.split(".")[0] in html.replace("&#39;", "'")
+
+
+def test_a_referral_page_shows_the_person_outcomes_only_to_who_may_see_them(
+    store, casework, as_user
+) -> None:
+    _partners(store, casework)
+    url = f"/casework/referrals/{casework['referral']['id']}/read"
+    page = _post(as_user("safe1"), url, purpose="review")
+    # P000123 is not in the (empty) force records: said so, never shown as "no offending"
+    assert "P000123 is not in the force records" in page.text and "Not causal:" in page.text
+    reads = search(store, AuditFilter(action="outcome.read"))
+    assert [(e["username"], e["purpose"]) for e in reads] == [("safe1", "review")]
+    csp = _post(as_user("csp1"), url, purpose="triage")
+    assert "may not see who this referral is about, so not their offending" in csp.text.replace(
+        "&#39;", "'"
     )
-    assert data["outcomes"]["caveat"]
+    assert len(search(store, AuditFilter(action="outcome.read"))) == 1
 
 
 # -- referrals -------------------------------------------------------------------------------
