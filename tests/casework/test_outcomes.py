@@ -177,11 +177,16 @@ def test_windows_are_calendar_months_and_complete_only_inside_the_data() -> None
 
 
 def test_dispersion_and_a_group_summary_have_known_values() -> None:
-    assert pearson_dispersion(np.array([2, 4, 2]), np.array([1, 0, 1])) == pytest.approx(0.5)
-    # over-dispersed: 0 and 10 before, 0 and 6 after -> phi = (100/5/... ) computed by hand
-    b, a = np.array([0, 10]), np.array([0, 6])
-    phi = ((0 - 5) ** 2 + (10 - 5) ** 2) / 5 + ((0 - 3) ** 2 + (6 - 3) ** 2) / 3
-    assert pearson_dispersion(b, a) == pytest.approx(phi / 2)
+    # unit levels fitted: [2,4,2] vs [1,0,1] -> chi2 1/3 + 1 + 1/3 on 3 - 1 df
+    assert pearson_dispersion(np.array([2, 4, 2]), np.array([1, 0, 1])) == pytest.approx(5 / 6)
+    # units without events leave the degrees of freedom
+    assert pearson_dispersion(np.array([2, 4, 2, 0]), np.array([1, 0, 1, 0])) == pytest.approx(
+        5 / 6
+    )
+    # a unit that rises and one that falls: 10/16 of events before; chi2 = 10 + 6 on 1 df
+    b, a = np.array([0, 10]), np.array([6, 0])
+    phi = 16.0
+    assert pearson_dispersion(b, a) == pytest.approx(phi)
     import pandas as pd
 
     counts = pd.DataFrame(
@@ -195,8 +200,8 @@ def test_dispersion_and_a_group_summary_have_known_values() -> None:
         }
     )
     [row] = summarise_windows(counts, ["g", "months"], ["months"]).to_dict("records")
-    want = compare_counts(6, 10, 12, 12, dispersion=phi / 2)
-    assert row["dispersion"] == pytest.approx(phi / 2)
+    want = compare_counts(6, 10, 12, 12, dispersion=row["dispersion"])
+    assert row["dispersion"] == pytest.approx(phi)
     assert row["p_value"] == want.p_value_adjusted and row["p_value_exact"] == want.p_value
     assert (row["ci_low"], row["ci_high"]) == want.ci_ratio_adjusted
 
@@ -337,7 +342,7 @@ def test_the_summary_per_tier_and_type_with_exact_intervals(force_records, orgs)
     off6 = rows[("offending", 6)]
     # P000001 2 -> 1, P000004 4 -> 0, P000005 2 -> 1
     assert (off6["units"], off6["complete"], off6["before"], off6["after"]) == (3, 3, 8, 2)
-    want = compare_counts(2, 8, 18, 18)  # dispersion 0.5 < 1: not widened
+    want = compare_counts(2, 8, 18, 18)  # dispersion 5/6 < 1: not widened
     assert off6["dispersion"] == 1.0 and off6["p_value"] == want.p_value
     assert (off6["ci_low"], off6["ci_high"]) == want.ci_ratio
     assert off6["rate_ratio"] == pytest.approx(0.25)

@@ -23,9 +23,10 @@ Summary statistics
 - Change in the total count after against before, with equal exposures: the conditional exact
   test and exact rate-ratio interval of :func:`peelian.analysis.stats.compare_counts`
   (Przyborowski & Wilenski 1940; Breslow & Day 1987 s2.5; Garwood 1936).
-- People's counts vary more than Poisson (a few prolific offenders): the quasi-Poisson dispersion
-  ``phi`` of the two-period model (Pearson chi-square over its degrees of freedom, McCullagh &
-  Nelder 1989 s9.2; Wedderburn 1974) widens the test and interval when above 1
+- People's (and places') changes vary more than Poisson (a few prolific offenders): the
+  quasi-Poisson dispersion ``phi`` of the paired model, a level per unit and one before/after
+  effect (Pearson chi-square over its degrees of freedom, McCullagh & Nelder 1989 s9.2;
+  Wedderburn 1974; :func:`pearson_dispersion`) widens the test and interval when above 1
   (:func:`peelian.analysis.stats.dispersion_adjusted`); the verdict uses the widened ones.
 - Proportions (people with none after, people who offended before and had none after) with
   Wilson intervals (Wilson 1927; Brown, Cai & DasGupta 2001), always with numerator and
@@ -223,20 +224,30 @@ def day_window_counts(
 
 
 def pearson_dispersion(before: np.ndarray, after: np.ndarray) -> float:
-    """Quasi-Poisson dispersion of paired counts under the two-period model (each period's mean
-    fitted): ``phi = sum((y - mu)^2 / mu) / (2n - 2)`` over the ``2n`` counts (McCullagh &
-    Nelder 1989 s9.2). NaN with fewer than 2 units or a period with no events.
+    """Quasi-Poisson dispersion of paired counts: the Pearson chi-square over its degrees of
+    freedom in the Poisson model with a level for each unit and one before/after effect
+    (``log mu = unit + period``; McCullagh & Nelder 1989 s9.2, s6.3 for the paired form).
 
-    >>> round(pearson_dispersion(np.array([0, 2, 4]), np.array([1, 1, 1])), 4)
-    1.0
+    Each unit's fitted counts share its own total in the overall before:after proportion, so
+    units at very different levels (a busy and a quiet LSOA) are not mistaken for noise: only
+    how unevenly the change is spread counts. Units with no events carry no information and
+    leave the degrees of freedom (``units with events - 1``). NaN when fewer than 2 units have
+    events or a period has none.
+
+    >>> round(pearson_dispersion(np.array([2, 4, 2]), np.array([1, 0, 1])), 4)
+    0.8333
     """
     b = np.asarray(before, dtype=float)
     a = np.asarray(after, dtype=float)
-    n = b.size
-    if n < 2 or b.sum() == 0 or a.sum() == 0:
+    total = a + b
+    keep = total > 0
+    b, a, total = b[keep], a[keep], total[keep]
+    if b.size < 2 or b.sum() == 0 or a.sum() == 0:
         return float("nan")
-    chi2 = ((b - b.mean()) ** 2).sum() / b.mean() + ((a - a.mean()) ** 2).sum() / a.mean()
-    return float(chi2 / (2 * n - 2))
+    share = b.sum() / total.sum()
+    mu_b, mu_a = total * share, total * (1 - share)
+    chi2 = ((b - mu_b) ** 2 / mu_b).sum() + ((a - mu_a) ** 2 / mu_a).sum()
+    return float(chi2 / (b.size - 1))
 
 
 def _share(k: int, n: int, level: float) -> tuple[float | None, float | None, float | None]:

@@ -144,13 +144,17 @@ def _person_events(store: Store, refs: Iterable[str]) -> tuple[pd.DataFrame, set
     found: set[str] = set()
     parts = []
     i, o = involvements.c, occurrences.c
+    # naming the forces lets both lookups use the (force, person_ref) indexes
+    forces = store.read_frame(select(persons.c.force).distinct())["force"].tolist()
     for chunk in _chunks(wanted):
-        q = select(persons.c.person_ref).where(persons.c.person_ref.in_(chunk))
+        q = select(persons.c.person_ref).where(
+            persons.c.force.in_(forces), persons.c.person_ref.in_(chunk)
+        )
         found |= {str(r) for r in store.read_frame(q)["person_ref"]}
         q = (
             select(i.person_ref, i.role, o.crime_ref, o.reported_at)
             .join(occurrences, (o.force == i.force) & (o.crime_ref == i.crime_ref))
-            .where(i.person_ref.in_(chunk), i.role.in_(list(roles)))
+            .where(i.force.in_(forces), i.person_ref.in_(chunk), i.role.in_(list(roles)))
         )
         parts.append(store.read_frame(q))
     cols = ["person", "measure", "day"]
