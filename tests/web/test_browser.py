@@ -2,7 +2,8 @@
 
 Logs in, opens every page, checks that charts and maps really render (Plotly's SVG and the
 MapLibre canvas), drills down force -> CSP -> ward -> LSOA, clicks the map through to an area
-profile, downloads the report, and saves a screenshot per page in tests/artifacts/.
+profile, downloads the report, and saves a screenshot per page in tests/artifacts/. Every page
+visited is checked with axe-core (tests/web/a11y.py): no serious or critical violation.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from a11y import assert_accessible
 from web_seed import serve_seeded_app
 
 pytestmark = pytest.mark.browser
@@ -61,6 +63,7 @@ def page(browser, server):  # type: ignore[no-untyped-def]
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.goto(server + "/")
     assert "/login" in pg.url
+    assert_accessible(pg, context="login page")
     pg.get_by_label("Username").fill("admin1")
     pg.get_by_label("Password").fill(PASSWORD)
     pg.get_by_role("button", name="Log in").click()
@@ -83,7 +86,9 @@ def _map_rendered(pg, selector: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def _shot(pg, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Check the page with axe-core, then save its screenshot."""
     pg.wait_for_timeout(400)
+    assert_accessible(pg, context=name)
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
@@ -110,6 +115,7 @@ def test_measures_spc_and_drill_down_to_lsoa(page, server) -> None:  # type: ign
         pg.wait_for_load_state()
         assert expected in pg.locator("h1").inner_text()
         _plot_rendered(pg, "#spc")
+        assert_accessible(pg, context=f"measures for {expected}")
     crumbs = pg.locator(".breadcrumb li").all_inner_texts()
     assert [c.split(" (")[0] for c in crumbs] == [
         "Northumbria",

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from a11y import assert_accessible
 from web_seed import serve_seeded_app
 
 from peelian.web.openapi30 import OPENAPI_VERSION, to_openapi_30
@@ -130,6 +131,7 @@ def test_docs_page_lists_the_routes(server: str) -> None:
         pg.wait_for_url(server + "/")
         pg.goto(server + "/docs")
         pg.wait_for_selector(".opblock", state="attached")
+        assert_accessible(pg, context="/docs (Swagger UI)")
         text = pg.locator("#swagger-ui").inner_text()
         paths = pg.locator(".opblock-summary-path").all_inner_texts()
         browser.close()

@@ -586,6 +586,7 @@ def test_docs_and_charts_render_under_the_csp_without_violations(tmp_path) -> No
     if not Path(chromium).exists():
         pytest.skip(f"Chromium is not installed at {chromium} (make browser)")
     import uvicorn
+    from a11y import assert_accessible
     from playwright.sync_api import sync_playwright
     from web_seed import seed_all
 
@@ -618,15 +619,19 @@ def test_docs_and_charts_render_under_the_csp_without_violations(tmp_path) -> No
             pg.wait_for_selector(".swagger-ui .info .title")
             assert "peelian" in pg.locator(".swagger-ui .info .title").inner_text()
             pg.wait_for_selector(".opblock-tag", state="attached")
+            assert_accessible(pg, context="/docs under the CSP")
             pg.goto(base + "/login")
+            assert_accessible(pg, context="login page under the CSP")
             pg.get_by_label("Username").fill("admin1")
             pg.get_by_label("Password").fill(PASSWORD)
             pg.get_by_role("button", name="Log in").click()
             pg.wait_for_url(base + "/")
             pg.wait_for_selector("#trend .main-svg", state="attached")
+            assert_accessible(pg, context="overview under the CSP")
             pg.goto(base + "/map")
             pg.wait_for_selector("#map canvas", state="attached")
             pg.wait_for_selector("#map[data-ready='true']", state="attached")
+            assert_accessible(pg, context="map page under the CSP")
             browser.close()
         assert problems == [], problems[:5]
     finally:

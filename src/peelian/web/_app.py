@@ -89,8 +89,13 @@ def _docs_html() -> str:
         swagger_js_url="/vendor/swagger/swagger-ui-bundle.js",
         swagger_css_url="/vendor/swagger/swagger-ui.css",
         swagger_favicon_url="/vendor/swagger/favicon-32x32.png",
+        # no deep links: Swagger UI 4 nests their <a> inside each operation's <button>
+        swagger_ui_parameters={"deepLinking": False},
     )
-    return bytes(page.body).decode()
+    # the page's language, and contrast fixes (axe-core checks /docs, decision 0017)
+    html = bytes(page.body).decode().replace("<html>", '<html lang="en-GB">', 1)
+    css = '<link type="text/css" rel="stylesheet" href="/static/docs.css">\n'
+    return html.replace("<title>", css + "<title>", 1)
 
 
 def _swagger_dir() -> Path:
