@@ -34,7 +34,7 @@ from peelian.casework._vocab import (
     check_choice,
     label,
 )
-from peelian.casework.policy import Principal, allowed, require
+from peelian.casework.policy import Principal, allowed, require, where_allowed
 from peelian.data.audit import append
 from peelian.data.store import Store
 from peelian.data.tables import interventions, organisations, problems
@@ -42,6 +42,7 @@ from peelian.errors import AuthError, NotFoundError, ParameterError
 
 __all__ = [
     "PERSONAL_TARGETS",
+    "STATUSES",
     "end_intervention",
     "get_intervention",
     "list_interventions",
@@ -286,9 +287,14 @@ def list_interventions(
     limit: int = 200,
     offset: int = 0,
     on: dt.date | None = None,
+    status: str | None = None,
+    active_from: dt.date | str | None = None,
+    active_to: dt.date | str | None = None,
 ) -> dict[str, Any]:
     """Interventions the user may read, newest first, with filters; ``{"rows", "total"}``.
-    Person and family targets are never shown in a list."""
+    ``status`` is planned, active or ended on ``on`` (today); ``active_from``/``active_to``
+    keep those running on some day of that range. Person and family targets are never shown
+    in a list."""
     require(actor, "read", "intervention", None, on)
     today = on or dt.date.today()
     c = interventions.c
@@ -314,18 +320,48 @@ def list_interventions(
     if text:
         like = f"%{text.strip().lower()}%"
         conds.append(or_(func.lower(c.title).like(like), func.lower(c.funding_source).like(like)))
-    q = select(interventions).order_by(c.id.desc())
-    if conds:
-        q = q.where(and_(*conds))
+    if status:
+        conds.append(_status_condition(status, today))
+    first = as_date(active_from, "active_from", "list_interventions")
+    last = as_date(active_to, "active_to", "list_interventions")
+    if last is not None:
+        conds.append(c.start_date <= last)
+    if first is not None:
+        conds.append(or_(c.end_date.is_(None), c.end_date >= first))
+    # the policy as SQL, so the database filters, counts and pages (one page read, not all)
+    conds.append(where_allowed(actor, "read", "intervention", c.organisation_id, today))
+    where = and_(*conds)
+    q = select(interventions).where(where).order_by(c.id.desc()).limit(limit).offset(offset)
     with store.engine.connect() as conn:
         names = _org_names(conn)
+        total = conn.execute(
+            select(func.count()).select_from(interventions).where(where)
+        ).scalar_one()
         rows = [_row_dict(r, names, today) for r in conn.execute(q)]
-    rows = [r for r in rows if allowed(actor, "read", "intervention", r, today)]
+    rows = [r for r in rows if allowed(actor, "read", "intervention", r, today)]  # same rule
     for r in rows:
         if r["personal"]:
             r["target_ref"] = None
         r["target_hidden"] = r["personal"]
-    return {"rows": rows[offset : offset + limit], "total": len(rows)}
+    return {"rows": rows, "total": int(total)}
+
+
+#: An intervention's status on a day, from its dates (the lists filter on it).
+STATUSES: dict[str, str] = {
+    "planned": "Planned (not started yet)",
+    "active": "Active",
+    "ended": "Ended",
+}
+
+
+def _status_condition(status: str, day: dt.date) -> Any:
+    c = interventions.c
+    check_choice(status, STATUSES, "status", "list_interventions")
+    if status == "planned":
+        return c.start_date > day
+    if status == "ended":
+        return and_(c.end_date.is_not(None), c.end_date < day)
+    return and_(c.start_date <= day, or_(c.end_date.is_(None), c.end_date >= day))
 
 
 def update_intervention(

@@ -28,7 +28,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, select, true
 
 from peelian.casework._vocab import ACTIONS, RECORD_KINDS
 from peelian.data.accounts.users import ROLES
@@ -47,6 +47,7 @@ __all__ = [
     "principal_for",
     "require",
     "visible",
+    "where_allowed",
 ]
 
 POLICY_VERSION = 1
@@ -253,3 +254,26 @@ def visible(
 ) -> list[Mapping[str, Any]]:
     """The records ``user`` may ``action`` (a list filter over :func:`allowed`)."""
     return [r for r in records if allowed(user, action, record_kind, r, on)]
+
+
+def where_allowed(
+    user: Principal,
+    action: str,
+    record_kind: str,
+    organisation_id: ColumnElement[Any],
+    on: dt.date | None = None,
+) -> ColumnElement[bool]:
+    """:func:`allowed` as a SQL condition on a record's ``organisation_id`` column, so a list
+    can be filtered, counted and paged in the database (the same rule: ``all`` is true,
+    ``none`` false, ``own`` the user's organisation, ``shared`` the organisations sharing the
+    kind with it on ``on``; a record without an organisation only under ``all``). Not for
+    agreements, whose organisations are their parties."""
+    scope = load_policy().get((user.role, record_kind, action), "none")
+    if scope == "all":
+        return true()
+    if scope == "none" or user.organisation_id is None:
+        return false()
+    if scope == "own":
+        return organisation_id == user.organisation_id
+    orgs = user.sharing_orgs(record_kind, on or dt.date.today())
+    return organisation_id.in_(sorted(orgs)) if orgs else false()

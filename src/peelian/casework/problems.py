@@ -33,7 +33,7 @@ from peelian.casework._vocab import (
     check_choice,
     label,
 )
-from peelian.casework.policy import Principal, allowed, require
+from peelian.casework.policy import Principal, allowed, require, where_allowed
 from peelian.data.audit import append
 from peelian.data.store import Store
 from peelian.data.tables import analysis_runs, organisations, problem_actions, problems
@@ -316,17 +316,30 @@ def list_problems(
     if text:
         like = f"%{text.strip().lower()}%"
         conds.append(or_(func.lower(c.title).like(like), func.lower(c.area_code).like(like)))
-    q = select(problems).order_by(c.id.desc())
-    if conds:
-        q = q.where(and_(*conds))
+    # the policy as SQL, so the database filters, counts and pages (one page read, not all)
+    conds.append(
+        or_(
+            and_(
+                c.names_people.is_(False),
+                where_allowed(actor, "read", "problem", c.organisation_id, on),
+            ),
+            and_(
+                c.names_people.is_(True),
+                where_allowed(actor, "read", "problem_person", c.organisation_id, on),
+            ),
+        )
+    )
+    where = and_(*conds)
+    q = select(problems).where(where).order_by(c.id.desc()).limit(limit).offset(offset)
     with store.engine.connect() as conn:
         names = _org_names(conn)
+        total = conn.execute(select(func.count()).select_from(problems).where(where)).scalar_one()
         rows = [_problem_dict(r, names) for r in conn.execute(q)]
-    visible = [r for r in rows if allowed(actor, "read", r["record_kind"], r, on)]
+    visible = [r for r in rows if allowed(actor, "read", r["record_kind"], r, on)]  # the same rule
     for r in visible:  # a list never shows the text of a person-level record
         if r["record_kind"] == "problem_person":
             r["description"], r["triangle"] = "", None
-    return {"rows": visible[offset : offset + limit], "total": len(visible)}
+    return {"rows": visible, "total": int(total)}
 
 
 def update_problem(

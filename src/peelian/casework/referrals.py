@@ -23,7 +23,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, func, insert, or_, select
 
 from peelian.casework._records import as_date, now, update_versioned, write
 from peelian.casework._vocab import (
@@ -33,7 +33,7 @@ from peelian.casework._vocab import (
     check_choice,
     label,
 )
-from peelian.casework.policy import Principal, allowed, load_policy, require
+from peelian.casework.policy import Principal, allowed, load_policy, require, where_allowed
 from peelian.data.audit import append
 from peelian.data.store import Store
 from peelian.data.tables import interventions, organisations, referrals
@@ -237,6 +237,42 @@ def get_referral(
     return rec
 
 
+def _where(
+    actor: Principal,
+    action: str,
+    *,
+    status: str | None,
+    organisation_id: int | None,
+    person_ref: str | None,
+    on: dt.date | None,
+    referred_from: dt.date | str | None = None,
+    referred_to: dt.date | str | None = None,
+    text: str | None = None,
+) -> Any:
+    """The filters and the policy (as :func:`_may` decides it) as one SQL condition."""
+    require(actor, action, "referral", None, on)
+    c = referrals.c
+    conds: list[Any] = [where_allowed(actor, action, "referral", c.organisation_id, on)]
+    if load_policy().get((actor.role, "referral", action), "none") != "all":
+        conds.append(c.organisation_id == actor.organisation_id)
+    if status:
+        conds.append(c.status == check_choice(status, REFERRAL_STATUSES, "status", "list"))
+    if organisation_id is not None:
+        conds.append(c.organisation_id == organisation_id)
+    if person_ref:
+        conds.append(c.person_ref == person_ref.strip())
+    first = as_date(referred_from, "referred_from", "list_referrals")
+    last = as_date(referred_to, "referred_to", "list_referrals")
+    if first is not None:
+        conds.append(c.referred_on >= first)
+    if last is not None:
+        conds.append(c.referred_on <= last)
+    if text and text.strip():
+        like = f"%{text.strip().lower()}%"
+        conds.append(or_(func.lower(c.reason).like(like), func.lower(c.outcome).like(like)))
+    return and_(*conds)
+
+
 def _visible(
     store: Store,
     actor: Principal,
@@ -247,18 +283,10 @@ def _visible(
     person_ref: str | None,
     on: dt.date | None,
 ) -> list[dict[str, Any]]:
-    require(actor, action, "referral", None, on)
-    c = referrals.c
-    conds: list[Any] = []
-    if status:
-        conds.append(c.status == check_choice(status, REFERRAL_STATUSES, "status", "list"))
-    if organisation_id is not None:
-        conds.append(c.organisation_id == organisation_id)
-    if person_ref:
-        conds.append(c.person_ref == person_ref.strip())
-    q = select(referrals).order_by(c.id.desc())
-    if conds:
-        q = q.where(and_(*conds))
+    where = _where(
+        actor, action, status=status, organisation_id=organisation_id, person_ref=person_ref, on=on
+    )
+    q = select(referrals).where(where).order_by(referrals.c.id.desc())
     with store.engine.connect() as conn:
         names = _org_names(conn)
         rows = [_row_dict(r, names) for r in conn.execute(q)]
@@ -276,20 +304,40 @@ def list_referrals(
     limit: int = 200,
     offset: int = 0,
     on: dt.date | None = None,
+    referred_from: dt.date | str | None = None,
+    referred_to: dt.date | str | None = None,
+    text: str | None = None,
 ) -> dict[str, Any]:
-    """Referrals the user may read, newest first; needs a purpose; the listing is audited (the
-    ids shown and the filters used, never the person)."""
+    """Referrals the user may read, newest first (referred between ``referred_from`` and
+    ``referred_to``; ``text`` in the reason or outcome); needs a purpose; the listing is
+    audited (the ids shown and the filters used, never the person)."""
     purpose = _purpose(purpose, "list")
-    rows = _visible(
-        store,
+    where = _where(
         actor,
         "read",
         status=status,
         organisation_id=organisation_id,
         person_ref=person_ref,
         on=on,
+        referred_from=referred_from,
+        referred_to=referred_to,
+        text=text,
     )
-    page = rows[offset : offset + limit]
+    q = select(referrals).where(where).order_by(referrals.c.id.desc()).limit(limit).offset(offset)
+    with store.engine.connect() as conn:
+        names = _org_names(conn)
+        total = conn.execute(select(func.count()).select_from(referrals).where(where)).scalar_one()
+        page = [
+            r for r in (_row_dict(r, names) for r in conn.execute(q)) if _may(actor, "read", r, on)
+        ]
+    filters = (
+        ("status", status),
+        ("organisation_id", organisation_id),
+        ("person_ref", person_ref),
+        ("referred_from", referred_from),
+        ("referred_to", referred_to),
+        ("text", text),
+    )
     with write(store) as conn:
         append(
             conn,
@@ -299,18 +347,10 @@ def list_referrals(
             purpose=purpose,
             detail={
                 "ids": [r["id"] for r in page][:500],
-                "filters": sorted(
-                    k
-                    for k, v in (
-                        ("status", status),
-                        ("organisation_id", organisation_id),
-                        ("person_ref", person_ref),
-                    )
-                    if v is not None
-                ),
+                "filters": sorted(k for k, v in filters if v not in (None, "")),
             },
         )
-    return {"rows": page, "total": len(rows)}
+    return {"rows": page, "total": int(total)}
 
 
 def export_referrals(
