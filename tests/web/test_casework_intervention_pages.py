@@ -410,3 +410,41 @@ def test_hotspots_link_opens_a_problem_form_filled_from_the_hotspot(store, seede
     form = analyst.get(url).text
     assert f'value="{seeded["runs"]["emerging"]}"' in form
     assert '<option value="intensifying" selected>' in form
+
+
+# -- users page: organisation ------------------------------------------------------------------
+
+
+def test_admin_sets_a_users_organisation_on_the_users_page(store, casework, as_user) -> None:
+    admin = as_user("admin1")
+    users = {u["username"]: u for u in admin.get("/admin/users.json").json()["users"]}
+    assert users["csp1"]["organisation"] == "Newcastle CSP"
+    assert users["viewer1"]["organisation"] == "Northumbria Police"
+    health = casework["health"]
+    r = _post(admin, "/admin/users/csp1/organisation", organisation_id=str(health["id"]))
+    assert _message(r.text) == "csp1 is now a member of Tyneside Health."
+    users = {u["username"]: u for u in admin.get("/admin/users.json").json()["users"]}
+    assert (users["csp1"]["organisation_id"], users["csp1"]["organisation"]) == (
+        health["id"],
+        "Tyneside Health",
+    )
+    assert f'<option value="{health["id"]}" selected>Tyneside Health</option>' in r.text
+    entry = search(store, AuditFilter(action="user.organisation"), limit=1)[0]
+    assert (entry["username"], entry["target"], entry["record_id"]) == (
+        "admin1",
+        "csp1",
+        str(health["id"]),
+    )
+    # the policy follows at once: csp1 now has no agreement sharing problems
+    assert as_user("csp1").get("/casework/problems.json").status_code == 403
+    assert _message(_post(admin, "/admin/users/csp1/organisation", organisation_id="").text) == (
+        "csp1 is now in no organisation."
+    )
+    bad = _post(admin, "/admin/users/csp1/organisation", organisation_id="99999")
+    assert "99999" in _message(bad.text)
+    bad = _post(admin, "/admin/users/nobody/organisation", organisation_id=str(health["id"]))
+    assert "There is no user named 'nobody'" in _message(bad.text)
+    analyst = as_user("analyst1")
+    r = analyst.post("/admin/users/csp1/organisation",
+                     data={"organisation_id": str(health["id"]), "csrf_token": _token(analyst)})  # fmt: skip
+    assert r.status_code == 403
