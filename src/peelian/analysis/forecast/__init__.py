@@ -32,7 +32,7 @@ from peelian.analysis.forecast._baselines import (
     ProspectiveHotspot,
     RetrospectiveKDE,
 )
-from peelian.analysis.forecast._binning import build_cube
+from peelian.analysis.forecast._binning import PRECISION_NEEDED, build_cube, check_time_precision
 from peelian.analysis.forecast._cube import (
     FREQS,
     CountCube,
@@ -73,6 +73,7 @@ __all__ = [
     "FREQS",
     "LAMBDA_FLOOR",
     "MODEL_NAMES",
+    "PRECISION_NEEDED",
     "REFERENCE",
     "WHOLE_FORCE",
     "AllHistory",
@@ -91,6 +92,7 @@ __all__ = [
     "brier_score",
     "build_cube",
     "capture",
+    "check_time_precision",
     "crime_possible",
     "cube_from_counts",
     "evaluate_forecast",

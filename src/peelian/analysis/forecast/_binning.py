@@ -15,9 +15,54 @@ import pandas as pd
 
 from peelian.analysis.forecast._cube import FREQS, CountCube, period_index
 from peelian.analysis.grid import Grid
-from peelian.errors import EmptySelectionError, ParameterError, SchemaError
+from peelian.errors import DataPrecisionError, EmptySelectionError, ParameterError, SchemaError
 
-__all__ = ["build_cube"]
+__all__ = ["PRECISION_NEEDED", "build_cube", "check_time_precision"]
+
+#: Time precisions from finest to coarsest (the ``time_precision`` column of peelian's frames:
+#: force records are ``minute``, police.uk events ``month``).
+_PRECISION_RANK: dict[str, int] = {"minute": 0, "hour": 1, "day": 2, "week": 3, "month": 4}
+#: The coarsest time precision each period length can use: a day or a week needs the day an
+#: event happened (an event dated only to its month cannot be placed in a week).
+PRECISION_NEEDED: dict[str, str] = {"M": "month", "W": "day", "D": "day"}
+
+
+def check_time_precision(events: pd.DataFrame, freq: str, time_column: str = "month") -> None:
+    """Refuse to count ``events`` per period of ``freq`` when their times are coarser than the
+    period (STYLE practice 8: precision travels with the data and methods check it).
+
+    Reads the events' ``time_precision`` column (``minute``, ``hour``, ``day``, ``week`` or
+    ``month``) when there is one; a ``time_column`` named ``month`` holds months, so it can only
+    make monthly cubes. Raises :class:`peelian.errors.DataPrecisionError` saying what, why and how
+    to fix.
+    """
+    needed = PRECISION_NEEDED.get(freq, "month")
+    if needed == "month":
+        return
+    unit = FREQS[freq]
+    fix = (
+        f"Use force records, whose times are to the minute (`peelian ingest force`, then "
+        f"`peelian forecast ... --freq {freq}`), or forecast by month (`--freq M`)."
+    )
+    if time_column == "month":
+        raise DataPrecisionError(
+            f"A {unit}ly count cube needs the day each event happened; the {time_column!r} "
+            "column holds only months (police.uk publishes the month of each crime, not the day).",
+            fix,
+        )
+    if "time_precision" not in events.columns or not len(events):
+        return
+    prec = events["time_precision"].astype(str).str.lower()
+    rank = prec.map(_PRECISION_RANK)
+    coarse = rank.isna() | (rank > _PRECISION_RANK[needed])
+    if coarse.any():
+        kinds = ", ".join(f"{k} ({n:,})" for k, n in prec[coarse].value_counts().items())
+        raise DataPrecisionError(
+            f"A {unit}ly count cube needs event times to the day or finer; {int(coarse.sum()):,} "
+            f"of the {len(events):,} events are dated only as: {kinds}. police.uk records give "
+            "the month of each crime, not the day, so near repeats within days cannot be seen.",
+            fix,
+        )
 
 
 def build_cube(
@@ -32,6 +77,8 @@ def build_cube(
     harm_column: str | None = None,
     covariates: Mapping[str, np.ndarray] | None = None,
     context_events: pd.DataFrame | None = None,
+    context_by_type: bool = True,
+    context_source: str = "police.uk",
 ) -> tuple[CountCube, dict[str, Any]]:
     """Count ``events`` (``easting``, ``northing`` and ``time_column``) on a square ``grid`` per
     period of ``freq`` (``M``, ``W`` or ``D``).
@@ -45,7 +92,13 @@ def build_cube(
     cells and periods into the cube's ``context`` (and, per ``category_column`` value, its
     ``context_types``): they define the crime-possible cells that forecasts are scored over
     (:func:`peelian.analysis.forecast.crime_possible`). The report gives ``context_read`` and
-    ``context_counted``.
+    ``context_counted``. ``context_by_type=False`` keeps only the all-types counts (a daily
+    cube per type would need one cells x days array per type); ``context_source`` names where the
+    context came from in the crime-possible rule.
+
+    Counting per day or week (``freq`` ``D`` or ``W``) needs events timed to the day or finer:
+    events whose ``time_precision`` is ``month`` (police.uk) are refused with
+    :class:`peelian.errors.DataPrecisionError` (:func:`check_time_precision`).
     """
     if freq not in FREQS:
         raise ParameterError(f"The 'freq' parameter must be one of {sorted(FREQS)}. Got {freq!r}.")
@@ -56,6 +109,7 @@ def build_cube(
         )
     if time_column not in events.columns:
         raise SchemaError(f"Events need a {time_column!r} column to be counted per period.")
+    check_time_precision(events, freq, time_column)
     pos = grid.locate_events(events)
     x = pd.to_numeric(events["easting"], errors="coerce").to_numpy(float)
     unlocated = ~np.isfinite(x)
@@ -94,7 +148,7 @@ def build_cube(
         cuse = (cpos >= 0) & (cti >= 0)
         context = np.zeros((grid.n_cells, len(periods)))
         np.add.at(context, (cpos[cuse], cti[cuse]), 1.0)
-        if category_column in context_events.columns:
+        if context_by_type and category_column in context_events.columns:
             cats = context_events[category_column].astype(str).to_numpy()
             for cat in sorted(set(cats[cuse])):
                 sel = cuse & (cats == cat)
@@ -113,6 +167,7 @@ def build_cube(
         covariates=dict(covariates or {}),
         context=context,
         context_types=context_types,
+        context_source=context_source,
     )
     report = {
         "events_read": len(events),

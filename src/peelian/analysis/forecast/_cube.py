@@ -63,6 +63,9 @@ class CountCube:
     covariates: Mapping[str, np.ndarray] = field(default_factory=dict)
     context: np.ndarray | None = None
     context_types: Mapping[str, np.ndarray] = field(default_factory=dict)
+    #: Where ``context`` came from, named in the crime-possible rule (police.uk events, or the
+    #: force's own records for daily and weekly cubes).
+    context_source: str = "police.uk"
 
     def __post_init__(self) -> None:
         counts = np.asarray(self.counts, dtype=float)
@@ -164,6 +167,7 @@ class CountCube:
             covariates=self.covariates,
             context=None if self.context is None else self.context[:, sl],
             context_types={k: v[:, sl] for k, v in self.context_types.items()},
+            context_source=self.context_source,
         )
 
     def index_of(self, period: Any) -> int:
@@ -185,12 +189,14 @@ def crime_possible(cube: CountCube) -> tuple[np.ndarray, str]:
     A cell is crime-possible when it had at least one police.uk event of any type (the cube's
     ``context``) in those periods; police.uk snaps every event to one of about 750,000 map points
     on streets and at places with addresses, so cells of moor, forest or water never hold one.
-    Without a context the cube's own event type stands in (a narrower mask, said in the rule).
+    Daily and weekly cubes of force records carry the force's own records of every type as their
+    context (``context_source``), and the rule names them. Without a context the cube's own event
+    type stands in (a narrower mask, said in the rule).
     """
     if cube.context is not None:
         return cube.context.sum(axis=1) > 0, (
-            "cells with at least one police.uk event of any type in the training periods "
-            f"({cube.periods[0]} to {cube.periods[-1]})"
+            f"cells with at least one {cube.context_source} event of any type in the training "
+            f"periods ({cube.periods[0]} to {cube.periods[-1]})"
         )
     return cube.counts.sum(axis=1) > 0, (
         "cells with at least one event of this type in the training periods "

@@ -198,11 +198,21 @@ class GridSEPP(Forecaster):
         if not getattr(self, "collapsed_", False):
             return []
         unit = {"M": "month", "W": "week", "D": "day"}.get(self.freq_, self.freq_)
-        return [
+        head = (
             f"The self-exciting model collapsed to the historical mean: triggering gives "
             f"{self.trigger_share_:.1%} of its forecast (theta = {self.theta_:.3f}), under "
-            f"{COLLAPSE_SHARE:.0%}. Events dated only to the {unit} cannot show near repeats, "
-            "which last days to weeks; use this model on force records with day or minute times."
+            f"{COLLAPSE_SHARE:.0%}."
+        )
+        if self.freq_ == "M":
+            return [
+                f"{head} Events dated only to the {unit} cannot show near repeats, which last "
+                "days to weeks; use this model on force records with day or minute times."
+            ]
+        return [
+            f"{head} Counted per {unit}, these events show no more repeats in a cell in the "
+            f"following {unit}s than the cell's own steady rate explains: a finding about the "
+            "data (synthetic force records, for one, are generated without near repeats), so "
+            "the forecast is each cell's historical mean."
         ]
 
     def _triggered(self, cube: CountCube) -> np.ndarray:
