@@ -224,6 +224,29 @@ def test_a_sara_problem_from_a_hotspot_to_a_closed_assessment(login, server) -> 
     assert "Comparison: Walker east" in table and "Problem area" in table
     _check(analyst, "problem-assessed")
 
+    # the response registered as an intervention at the place, with its outcomes
+    analyst.get_by_role("link", name="Interventions", exact=True).click()
+    _check(analyst, "interventions-empty")
+    reg = analyst.locator("form", has=analyst.get_by_role("button", name="Register intervention"))
+    reg.get_by_label("Title").fill("Lighting and CCTV at Byker Metro")
+    reg.get_by_label("Prevention tier").select_option(label="Primary (before harm)")
+    reg.get_by_label("Type").select_option(label="Design out crime")
+    reg.get_by_label(re.compile("^Target:")).fill("E01030000")
+    reg.get_by_label("Start").fill("2021-07-01")
+    reg.get_by_label("Responds to problem number (optional)").fill(pid)
+    _submit(analyst, reg, "Register intervention")
+    assert _message(analyst).startswith("Registered intervention")
+    outcomes = analyst.locator("#outcomes-table").inner_text()
+    assert "6 months" in outcomes and "2021-01 to 2021-06" in outcomes
+    assert "Not causal:" in analyst.locator("main").inner_text()
+    _check(analyst, "intervention")
+    analyst.get_by_role("link", name="All interventions").click()
+    filters = analyst.locator("form[aria-label='Filter interventions']")
+    filters.get_by_label("Tier").select_option(label="Primary (before harm)")
+    _submit(analyst, filters, "Filter")
+    assert analyst.locator("#interventions-table tbody tr").count() == 1
+    _check(analyst, "interventions")
+
     # the partner organisation sees the problem under its agreement and updates its action
     partner = login("csp1")
     partner.goto(f"{server}/casework/problems/{pid}")
