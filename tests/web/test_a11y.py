@@ -155,39 +155,115 @@ def test_route_table_lists_the_pages() -> None:
     assert not [r for r in routes if r.endswith((".json", ".csv")) or r.startswith("/vendor")]
 
 
-def test_every_html_page_has_no_serious_or_critical_violation(seeded, browser) -> None:  # type: ignore[no-untyped-def]
-    base, values = seeded["base"], seeded["values"]
-    context = browser.new_context(viewport={"width": 1360, "height": 900})
-    pg = context.new_page()
-    pg.set_default_timeout(30_000)
-    failures: list[str] = []
-    checked: list[str] = []
+def _serve_empty(tmp: Path) -> Iterator[str]:
+    """An app on a store with nothing but an admin, served like ``serve_seeded_app``."""
+    import socket
+    import threading
+    import time
 
-    def check(url: str, label: str) -> None:
+    import uvicorn
+
+    from peelian.config import Settings
+    from peelian.data.accounts.users import add_user
+    from peelian.data.store import open_store
+    from peelian.web import create_app
+
+    store = open_store(f"sqlite:///{tmp / 'store.sqlite'}")
+    add_user(store, "admin1", PASSWORD, "admin")
+    app = create_app(Settings(data_dir=tmp, env="test", secret_key="e" * 40), store=store)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        store.dispose()
+
+
+class _Checker:
+    """Opens pages in one logged-in tab and collects every page's axe failure."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        self.context = browser.new_context(viewport={"width": 1360, "height": 900})
+        self.pg = self.context.new_page()
+        self.pg.set_default_timeout(30_000)
+        self.base = base
+        self.failures: list[str] = []
+        self.checked: list[str] = []
+
+    def check(self, url: str, label: str) -> None:
         try:
-            assert_accessible(pg, context=label)
+            assert_accessible(self.pg, context=label)
         except AssertionError as e:
-            failures.append(str(e))
-        checked.append(url)
+            self.failures.append(str(e))
+        self.checked.append(url)
 
-    pg.goto(base + "/login")
-    check("/login", "login page (logged out)")
-    pg.get_by_label("Username").fill("admin1")
-    pg.get_by_label("Password").fill(PASSWORD)
-    pg.get_by_role("button", name="Log in").click()
-    pg.wait_for_url(base + "/")
+    def log_in(self) -> None:
+        """The login form as it first shows, after a wrong password, then a real login."""
+        pg = self.pg
+        pg.goto(self.base + "/login")
+        self.check("/login", "login page (logged out)")
+        pg.get_by_label("Username").fill("admin1")
+        pg.get_by_label("Password").fill("not the password")
+        pg.get_by_role("button", name="Log in").click()
+        pg.wait_for_load_state()
+        self.check("/login", "login page after a wrong password")
+        pg.get_by_label("Username").fill("admin1")
+        pg.get_by_label("Password").fill(PASSWORD)
+        pg.get_by_role("button", name="Log in").click()
+        pg.wait_for_url(self.base + "/")
 
-    urls = [_fill(p, values) for p in app_page_routes() if p != "/login"] + list(EXTRA_PAGES)
-    for url in urls:
+    def visit(self, url: str) -> None:
+        """Check ``url`` if it answers HTML; again with every ``<details>`` opened."""
         query = HTML_QUERY.get(url)
         full = f"{url}?{query}" if query else url
-        response = pg.goto(base + full)
+        response = self.pg.goto(self.base + full)
         assert response is not None, full
         if "text/html" not in (response.headers.get("content-type") or ""):
-            continue  # a hidden route that answers something else (none today)
-        _settle(pg)
-        check(full, f"{full} (HTTP {response.status})")
-    context.close()
+            return  # a hidden route that answers something else (none today)
+        _settle(self.pg)
+        self.check(full, f"{full} (HTTP {response.status})")
+        if self.pg.locator("details:not([open])").count():
+            self.pg.evaluate(
+                "() => document.querySelectorAll('details').forEach(d => d.open = true)"
+            )
+            self.pg.wait_for_timeout(200)
+            self.check(full, f"{full} with its details opened")
+
+
+def test_every_html_page_has_no_serious_or_critical_violation(seeded, browser) -> None:  # type: ignore[no-untyped-def]
+    values = seeded["values"]
+    checker = _Checker(browser, seeded["base"])
+    checker.log_in()
+    for url in [_fill(p, values) for p in app_page_routes() if p != "/login"] + list(EXTRA_PAGES):
+        checker.visit(url)
+    checker.context.close()
+    checked = checker.checked
     assert "/" in checked and "/casework/problems/" + str(values["problem_id"]) in checked
     assert len(checked) >= 15, checked
-    assert not failures, "\n\n".join(failures)
+    assert not checker.failures, "\n\n".join(checker.failures)
+
+
+def test_every_page_in_its_empty_state_has_no_serious_or_critical_violation(
+    tmp_path_factory: pytest.TempPathFactory, browser: Any
+) -> None:
+    """On a store with nothing loaded every page shows its empty state (what to run); those
+    states are checked too. Record pages answer the error page (no record 1)."""
+    tmp = tmp_path_factory.mktemp("a11y-empty")
+    for base in _serve_empty(tmp):
+        checker = _Checker(browser, base)
+        checker.log_in()
+        ids = {p: 1 for path in app_page_routes() for p in re.findall(r"{(\w+)}", path)}
+        for url in [_fill(p, ids) for p in app_page_routes() if p != "/login"]:
+            checker.visit(url)
+        checker.context.close()
+        assert len(checker.checked) >= 15, checker.checked
+        assert not checker.failures, "\n\n".join(checker.failures)

@@ -131,6 +131,13 @@
       marker: { opacity: kind === "gistar" || kind === "forecast" ? 0.75 : 0.85, line: { width: 0.6, color: "#222" } }, name: kind };
   }
 
+  // MapLibre names every map canvas "Map" (a region landmark); name it after its figure so that
+  // several maps on a page are told apart (axe-core landmark-unique)
+  function labelMap(el) {
+    var canvas = el.querySelector(".maplibregl-canvas");
+    if (canvas && el.getAttribute("aria-label")) { canvas.setAttribute("aria-label", "Interactive " + el.getAttribute("aria-label").charAt(0).toLowerCase() + el.getAttribute("aria-label").slice(1)); }
+  }
+
   function drawCellsMap(el) {
     var kind = el.getAttribute("data-cells"), name = el.getAttribute("data-name") || "";
     var url = kind === "grip" ? "/api/grip" : (kind === "forecast" ? "/api/hotspots/forecast/cells.geojson?classification=true&name=" : "/api/hotspots/" + kind + "/cells.geojson?name=") + encodeURIComponent(name);
@@ -140,7 +147,7 @@
       if (kind === "grip") { geo.features.forEach(function (f) { f.properties.cell_id = String(f.properties.cell_id); }); }
       var b = res[1].features.length ? bbox(res[1]) : bbox(geo);
       var layers = [{ sourcetype: "geojson", source: res[1], type: "line", color: "#555", line: { width: 1 }, below: "traces" }];
-      Plotly.newPlot(el, [cellTrace(geo, kind)], mapLayout(el, b, layers), CONFIG);
+      Plotly.newPlot(el, [cellTrace(geo, kind)], mapLayout(el, b, layers), CONFIG).then(function () { labelMap(el); });
     }).catch(function (err) { el.textContent = "The map could not be drawn: " + err.message; });
   }
 
@@ -162,6 +169,7 @@
           var p = ev.points && ev.points[0];
           if (p && p.customdata) { window.location.href = "/areas/" + encodeURIComponent(p.customdata); }
         });
+        labelMap(el2);
         el2.setAttribute("data-ready", "true");
       });
       wireLayers(el2, s);
