@@ -454,3 +454,35 @@ def test_the_api_asks_a_purpose_audits_and_hides_small_counts(
     reads = search(store, AuditFilter(action="outcome.read"))
     assert [(e["username"], e["purpose"]) for e in reads] == [("safe1", "panel review")]
     assert len(search(store, AuditFilter(action="outcome.export"))) == 1
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def test_the_cli_prints_the_summary_and_asks_a_purpose(force_records, orgs, db_url, tmp_path):  # type: ignore[no-untyped-def]
+    import json
+
+    from typer.testing import CliRunner
+
+    from peelian.cli import app
+
+    store = force_records
+    ivs = _caseload(store, orgs)
+    runner = CliRunner()
+    r = runner.invoke(app, ["casework", "outcomes", "--db", db_url, "--json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.stdout)
+    off6 = next(x for x in body["people"] if (x["measure"], x["months"]) == ("offending", 6))
+    assert (off6["before"], off6["after"], off6["complete"]) == (8, 2, 3)  # admin sees all
+    one = ["casework", "outcomes", "--db", db_url, "--intervention", str(ivs["P000004"]["id"])]
+    r = runner.invoke(app, one)
+    assert r.exit_code != 0 and "purpose" in r.output
+    r = runner.invoke(app, [*one, "--purpose", "panel review", "--json"])
+    assert r.exit_code == 0, r.output
+    six = json.loads(r.stdout)["windows"][0]
+    assert (six["offending"]["before"], six["offending"]["after"]) == (4, 0)
+    out = tmp_path / "outcomes.csv"
+    r = runner.invoke(app, ["casework", "outcomes", "--db", db_url, "--out", str(out)])
+    assert r.exit_code == 0 and out.read_text().startswith("target,tier,tier_label,")
+    actions = [e["action"] for e in search(store, AuditFilter(username="cli"))]
+    assert actions.count("outcome.read") == 1 and actions.count("outcome.export") == 1

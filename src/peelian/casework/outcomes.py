@@ -46,7 +46,7 @@ from peelian.analysis.before_after import (
     day_windows,
     month_windows,
 )
-from peelian.analysis.stats import compare_counts
+from peelian.analysis.stats import compare_counts, narrate_comparison
 from peelian.casework._records import write
 from peelian.casework._vocab import label
 from peelian.casework.policy import Principal, require
@@ -349,7 +349,13 @@ def _place_windows(
         complete = w["before_complete"] and w["after_complete"]
         comparison = None
         if complete and before + after > 0:
-            comparison = compare_counts(after, before, n, n, level).to_dict()
+            c = compare_counts(after, before, n, n, level)
+            comparison = {
+                **c.to_dict(),
+                "narrative": narrate_comparison(
+                    c, f"the {n} months after", f"the {n} months before"
+                ),
+            }
         if coverage is None:
             status = "No police.uk records in the store."
         elif not w["after_complete"]:

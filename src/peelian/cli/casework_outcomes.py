@@ -135,7 +135,8 @@ def _print_one(one: dict[str, Any]) -> None:
         else:
             c = w["comparison"]
             console.print(
-                f"{w['months']} months: {w['before']} before, {w['after']} after"
+                f"{w['months']} months (police.uk, {one['area_code']}): {w['before']} before, "
+                f"{w['after']} after"
                 f"{' so far' if w['after_so_far'] else ''}. {w['status']}"
                 + (f" {c['narrative']}" if c else "")
             )
