@@ -226,6 +226,9 @@ def test_a_place_intervention_shows_its_outcomes_with_the_caveat(store, casework
     assert six["comparison"] is None and six["after_so_far"] is True
     html = analyst.get(url).text
     assert f"{before:,}" in html and "(so far)" in html and "not compared" in html
+    twelve = next(w for w in res["windows"] if w["months"] == 12)
+    assert twelve["before_from"] == "2020-07" and not twelve["before_complete"]
+    assert "(records start later)" in html  # police.uk starts 2021-01: that count is partial
     assert "Not causal:" in html and NOT_CAUSAL.split(".")[0] in html.replace("&#39;", "'")
 
 
