@@ -8,8 +8,17 @@ __all__ = ["routers"]
 
 
 def routers() -> list[APIRouter]:
-    from peelian.web.pages import admin, analysis, casework, dashboard, data, login, people
-    from peelian.web.pages import casework_interventions, casework_referrals
+    from peelian.web.pages import (
+        admin,
+        analysis,
+        casework,
+        casework_interventions,
+        casework_referrals,
+        dashboard,
+        data,
+        login,
+        people,
+    )
 
     return [
         login.router,
