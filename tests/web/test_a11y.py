@@ -144,6 +144,34 @@ def app_page_routes() -> list[str]:
         return page_routes(create_app(Settings(data_dir=tmp, env="test", secret_key="x" * 40)))
 
 
+def test_the_check_fails_on_violations_and_names_them(browser: Any) -> None:
+    """A page with an unlabelled field, an image without text and grey-on-white text fails,
+    and the message names each rule and element; moderate findings are returned, not raised."""
+    from a11y import EXCLUDED
+
+    context = browser.new_context()
+    pg = context.new_page()
+    pg.set_content(
+        '<html lang="en"><head><title>t</title></head><body><main><h1>Broken</h1>'
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" id="pic">'
+        '<input type="text" id="field"><p style="color:#bbb">faint text</p>'
+        "<h3>skips a level</h3></main></body></html>"
+    )
+    with pytest.raises(AssertionError) as raised:
+        assert_accessible(pg, context="a broken page")
+    message = str(raised.value)
+    assert "3 serious or critical accessibility violation(s) on a broken page" in message
+    for rule, target in (("image-alt", "#pic"), ("label", "#field"), ("color-contrast", "p")):
+        assert f"- {rule} (" in message and f"    {target}:" in message
+    pg.set_content(
+        '<html lang="en"><head><title>t</title></head><body><main><h1>Fine</h1>'
+        "<h3>skips a level</h3></main></body></html>"
+    )
+    assert [v["id"] for v in assert_accessible(pg)] == ["heading-order"]
+    context.close()
+    assert all(reason.strip() for reason in EXCLUDED.values())
+
+
 def test_route_table_lists_the_pages() -> None:
     """The enumeration finds the pages a user knows (so an empty list cannot pass the check)."""
     routes = app_page_routes()
