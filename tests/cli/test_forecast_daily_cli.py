@@ -77,6 +77,17 @@ def test_daily_backtest_scores_each_day(db: str, reported: pd.Series) -> None:
     assert "Counted per day" in warning and "dated only to the" not in warning
 
 
+def test_daily_backtest_table_says_days_and_synthetic(db: str) -> None:
+    res = _invoke(["backtest", "--crime-type", "all", "--freq", "D", "--test-from", "2021-12-30",
+                   "--test-to", "2021-12-31", "--history", "30", "--models",
+                   "all_history,last_period", "--db", db])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "backtest 2021-12-30..2021-12-31 (2 days)" in text
+    assert "SYNTHETIC force records" in text and "mean over the days" in text
+    assert "Best by highest mean PAI at 1% of the crime-possible area:" in text
+
+
 def test_daily_predict_fits_the_self_exciting_model(db: str, reported: pd.Series) -> None:
     res = _invoke(["predict", "--crime-type", "all", "--freq", "d", "--model", "best",
                    "--history", "60", "--json", "--db", db])  # fmt: skip
