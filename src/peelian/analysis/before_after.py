@@ -196,31 +196,34 @@ def day_window_counts(
     ``before``, ``after`` (counts), ``before_complete``, ``after_complete``.
     """
     measures = sorted(set(events["measure"]) | set(units.attrs.get("measures", ())))
-    rows: list[dict[str, Any]] = []
-    by_person = {p: g for p, g in events.groupby("person", sort=False)} if len(events) else {}
-    for u in units.itertuples(index=False):
-        mine = by_person.get(u.person)
-        for n in months:
-            w = day_windows(u.index_date, n, coverage)
-            for m in measures:
-                before = after = 0
-                if mine is not None:
-                    days = mine.loc[mine["measure"] == m, "day"]
-                    before = int(((days > w["before_from"]) & (days <= w["before_to"])).sum())
-                    after = int(((days > w["after_from"]) & (days <= w["after_to"])).sum())
-                rows.append(
-                    {
-                        "unit": u.unit,
-                        "measure": m,
-                        "months": n,
-                        "before": before,
-                        "after": after,
-                        "before_complete": w["before_complete"],
-                        "after_complete": w["after_complete"],
-                    }
-                )
     cols = ["unit", "measure", "months", "before", "after", "before_complete", "after_complete"]
-    return pd.DataFrame(rows, columns=cols)
+    if units.empty or not measures:
+        return pd.DataFrame(columns=cols)
+    ev = events[["person", "measure", "day"]].assign(day=pd.to_datetime(events["day"]))
+    pairs = units[["unit", "person", "index_date"]].merge(ev, on="person", how="inner")
+    pairs["index_date"] = pd.to_datetime(pairs["index_date"])
+    parts = []
+    for n in months:
+        w = pd.DataFrame([day_windows(d, n, coverage) for d in units["index_date"]])
+        w["unit"] = units["unit"].to_numpy()
+        p = pairs.merge(w[["unit", "before_from", "after_to"]], on="unit")
+        day = p["day"]
+        p["before"] = (day > pd.to_datetime(p["before_from"])) & (day <= p["index_date"])
+        p["after"] = (day > p["index_date"]) & (day <= pd.to_datetime(p["after_to"]))
+        agg = p.groupby(["unit", "measure"])[["before", "after"]].sum().reset_index()
+        grid = w[["unit", "before_complete", "after_complete"]].merge(
+            pd.DataFrame({"measure": measures}), how="cross"
+        )
+        grid = grid.merge(agg, on=["unit", "measure"], how="left")
+        grid[["before", "after"]] = grid[["before", "after"]].fillna(0).astype("int64")
+        grid["months"] = n
+        parts.append(grid)
+    out = pd.concat(parts, ignore_index=True)
+    order = {u: k for k, u in enumerate(units["unit"])}
+    out = out.sort_values(
+        ["unit", "months", "measure"], key=lambda c: c.map(order) if c.name == "unit" else c
+    )
+    return out[cols].reset_index(drop=True)
 
 
 def pearson_dispersion(before: np.ndarray, after: np.ndarray) -> float:
