@@ -187,8 +187,11 @@ def _organisations(store: Any, me: Principal) -> list[dict[str, Any]]:
 # -- the list --------------------------------------------------------------------------------
 
 
-def _filtered(request: Request, me: Principal) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The filters (as given) and the interventions matching them, newest first."""
+def _filtered(
+    request: Request, me: Principal, limit: int = 10**9, offset: int = 0
+) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
+    """The filters (as given), the interventions matching them, newest first (``limit`` of
+    them from ``offset``: the database filters, counts and pages), and how many match."""
     from peelian.casework.interventions import list_interventions
 
     raw = {k: q(request, k) for k in _FILTERS}
@@ -202,6 +205,7 @@ def _filtered(request: Request, me: Principal) -> tuple[dict[str, Any], list[dic
             f"'Active to' ({last}) is before 'Active from' ({first}).",
             "The range is the days an intervention ran on.",
         )
+    today = dt.date.today()
     found = list_interventions(
         request.app.state.ctx.store,
         me,
@@ -209,29 +213,28 @@ def _filtered(request: Request, me: Principal) -> tuple[dict[str, Any], list[dic
         intervention_type=kind,
         organisation_id=org,
         text=raw["text"][:100] if raw["text"] else None,
-        limit=10**9,
+        status=status,
+        active_from=first,
+        active_to=last,
+        limit=limit,
+        offset=offset,
+        on=today,
     )
-    today = dt.date.today()
-    rows = []
-    for r in found["rows"]:
+    rows = found["rows"]
+    for r in rows:
         r["status"] = _status(r, today)
         r["status_label"] = STATUSES[r["status"]]
-        if status and r["status"] != status:
-            continue
-        if last and r["start_date"] > last:
-            continue
-        if first and r["end_date"] is not None and r["end_date"] < first:
-            continue
-        rows.append(r)
-    return raw, rows
+    return raw, rows, int(found["total"])
 
 
 def interventions_page(request: Request, user: SessionUser) -> dict[str, Any]:
     ctx, me = request.app.state.ctx, principal(request)
-    raw, rows = _filtered(request, me)
     page = number(q(request, "page"), "Page") or 1
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    page = min(page, pages)
+    raw, rows, total = _filtered(request, me, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:  # past the end: the last page
+        page = pages
+        raw, rows, total = _filtered(request, me, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     kept = {k: v for k, v in raw.items() if v}
 
     def url(n: int) -> str:
@@ -240,8 +243,8 @@ def interventions_page(request: Request, user: SessionUser) -> dict[str, Any]:
     return {
         "title": "Interventions",
         "filters": raw,
-        "rows": rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
-        "total": len(rows),
+        "rows": rows,
+        "total": total,
         "page": page,
         "pages": pages,
         "prev_url": url(page - 1) if page > 1 else None,
@@ -289,7 +292,7 @@ def interventions_csv(request: Request) -> Response:
 
     me = principal(request)
     policy_require(me, "export", "intervention")
-    raw, rows = _filtered(request, me)
+    raw, rows, _ = _filtered(request, me)
     record(
         request.app.state.ctx.store,
         me.username,

@@ -134,25 +134,29 @@ def _search(request: Request, me: Principal, form: dict[str, str]) -> dict[str, 
             "Your role may not search referrals by person.", "Search by status or date."
         )
     text = (form.get("text") or "").strip().lower()
-    found = list_referrals(
-        request.app.state.ctx.store,
-        me,
-        purpose=form.get("purpose"),
-        status=status,
-        organisation_id=org,
-        person_ref=person,
-        limit=10**9,
-    )
-    rows = [
-        r
-        for r in found["rows"]
-        if (first is None or r["referred_on"] >= first)
-        and (last is None or r["referred_on"] <= last)
-        and (not text or text in f"{r['reason']} {r['outcome'] or ''}".lower())
-    ]
+
+    def one_page(page: int) -> dict[str, Any]:  # the database filters, counts and pages
+        return list_referrals(
+            request.app.state.ctx.store,
+            me,
+            purpose=form.get("purpose"),
+            status=status,
+            organisation_id=org,
+            person_ref=person,
+            referred_from=first,
+            referred_to=last,
+            text=text or None,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+        )
+
     page = number(form.get("page"), "Page") or 1
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    page = min(page, pages)
+    found = one_page(page)
+    pages = max(1, -(-found["total"] // PAGE_SIZE))
+    if page > pages:  # past the end: the last page
+        page = pages
+        found = one_page(page)
+    rows, total = found["rows"], int(found["total"])
     kept = {k: v for k, v in form.items() if v and k not in ("purpose", "page", "csrf_token")}
     return _base(
         request,
@@ -160,8 +164,8 @@ def _search(request: Request, me: Principal, form: dict[str, str]) -> dict[str, 
         needs_purpose=False,
         purpose=form["purpose"].strip(),
         filters=kept,
-        rows=[_shown(me, r) for r in rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]],
-        total=len(rows),
+        rows=[_shown(me, r) for r in rows],
+        total=total,
         page=page,
         pages=pages,
         empty=None
