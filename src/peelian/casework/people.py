@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from peelian.analysis.people import (
     Cohort,
@@ -116,6 +117,24 @@ def _fingerprint(store: Store) -> tuple[Any, ...]:
     return (store.url, *store.read_frame(q, raw=True).iloc[0].tolist())
 
 
+def _fetch(store: Store, query: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Rows as a frame of plain object columns (numbers and flags converted by the caller).
+
+    Built column by column from the driver's tuples: pandas' own construction would infer
+    Arrow strings, which cost as much again to build and make ``isin`` loop in Python."""
+    with store.engine.connect() as conn:
+        result = conn.execute(text(query), params or {})
+        names = list(result.keys())
+        rows = result.fetchall()
+    cols = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    return pd.DataFrame(
+        {
+            n: pd.Series(np.array(c, dtype=object), dtype=object)
+            for n, c in zip(names, cols, strict=True)
+        }
+    )
+
+
 def _ts(col: pd.Series) -> pd.Series:
     return pd.to_datetime(col, format="ISO8601", errors="coerce")
 
@@ -137,42 +156,36 @@ def load_people_frames(
             return _CACHE[key]
     lo, hi = f"{date_from} 00:00:00", f"{date_to + dt.timedelta(days=1)} 00:00:00"
     cols = ", ".join(("crime_ref", "reported_at", "ho_code", "lsoa_code", "synthetic", *flags))
-    occ = store.read_frame(
+    occ = _fetch(
+        store,
         f"SELECT {cols} FROM occurrences WHERE reported_at >= :lo AND reported_at < :hi",
         {"lo": lo, "hi": hi},
-        raw=True,
     )
     occ["reported_at"] = _ts(occ["reported_at"])
     for c in flags:
-        occ[c] = occ[c].astype("boolean")
-    inv = store.read_frame(
+        occ[c] = pd.array(occ[c].to_numpy(), dtype="boolean")
+    inv = _fetch(
+        store,
         "SELECT i.crime_ref, i.person_ref, i.role FROM involvements i JOIN occurrences o "
         "ON o.force = i.force AND o.crime_ref = i.crime_ref "
         "WHERE o.reported_at >= :lo AND o.reported_at < :hi",
         {"lo": lo, "hi": hi},
-        raw=True,
     )
-    persons = store.read_frame(
-        "SELECT person_ref, birth_year, sex, ethnicity FROM persons", raw=True
-    )
+    persons = _fetch(store, "SELECT person_ref, birth_year, sex, ethnicity FROM persons")
     persons["birth_year"] = pd.to_numeric(persons["birth_year"], errors="coerce").astype("Int64")
-    missing = store.read_frame(
+    missing = _fetch(
+        store,
         "SELECT person_ref, episode_ref, reported_missing_at FROM missing_episodes "
         "WHERE reported_missing_at >= :lo AND reported_missing_at < :hi",
         {"lo": lo, "hi": hi},
-        raw=True,
     )
     missing["reported_missing_at"] = _ts(missing["reported_missing_at"])
-    links = store.read_frame("SELECT from_ref, to_ref, link_type FROM intel_links", raw=True)
-    areas = store.read_frame(
+    links = _fetch(store, "SELECT from_ref, to_ref, link_type FROM intel_links")
+    areas = _fetch(
+        store,
         "SELECT l.code, c.name FROM areas l JOIN areas c ON c.code = l.csp_code "
         "AND c.level = 'csp' WHERE l.level IN ('lsoa11', 'lsoa21')",
-        raw=True,
     )
-    for frame in (occ, inv, persons, missing, links):
-        for c in frame.columns:  # Arrow strings' isin loops in Python: plain objects hash
-            if pd.api.types.is_string_dtype(frame[c]) and frame[c].dtype != object:
-                frame[c] = frame[c].astype(object)
     frames = PeopleFrames(
         occurrences=occ,
         involvements=inv,

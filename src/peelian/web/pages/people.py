@@ -163,6 +163,7 @@ def deselect_submit(
     cohort: Annotated[str, Form(max_length=64)] = "",
     note: Annotated[str, Form(max_length=4000)] = "",
     purpose: Annotated[str, Form(max_length=2000)] = "",
+    as_of: Annotated[str, Form(max_length=10)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     from peelian.casework.people_tasking import record_deselection
@@ -185,5 +186,5 @@ def deselect_submit(
         message = f"De-selection {d['id']} recorded for {d['person_ref']}."
     except (ParameterError, ConflictError, NotFoundError) as exc:
         message = f"{exc.message} {exc.hint or ''}".strip()
-    query = f"cohort={quote(cohort or 'matac')}&purpose={quote(purpose)}"
+    query = f"cohort={quote(cohort or 'matac')}&as_of={quote(as_of)}&purpose={quote(purpose)}"
     return RedirectResponse(f"/people?{query}&message={quote(message[:500])}", status_code=303)
