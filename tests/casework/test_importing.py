@@ -294,6 +294,70 @@ def test_export_then_import_round_trips(store, orgs, tmp_path) -> None:
     fresh.dispose()
 
 
+def test_problems_export_then_import_keeps_the_problems_naming_people(store, orgs, tmp_path):  # type: ignore[no-untyped-def]
+    """The problems export writes names_people, so a place problem naming people re-imports
+    as person-level (before the column it came back as a place problem anyone could read)."""
+    from peelian.casework.problems import list_problems, open_problem
+
+    runner = CliRunner()
+    url = str(store.engine.url.render_as_string(hide_password=False))
+    analyst = principal_for(store, "analyst1")
+    open_problem(
+        store, analyst, title="Shop theft on Shields Road", focus="place", area_code="E01008305"
+    )
+    open_problem(
+        store,
+        analyst,
+        title="Dealing from a flat on Walker Road",
+        focus="place",
+        area_code="E01008400",
+        names_people=True,
+        purpose="set-up",
+    )
+    open_problem(store, analyst, title="Youths at Walker Park", focus="group", purpose="set-up")
+    out = tmp_path / "problems.csv"
+    r = runner.invoke(app, ["casework", "problems", "export", "--out", str(out), "--db", url])
+    assert r.exit_code == 0, r.output
+    exported = {row["title"]: row["names_people"] for row in csv.DictReader(out.open())}
+    assert exported == {
+        "Shop theft on Shields Road": "no",
+        "Dealing from a flat on Walker Road": "yes",
+        "Youths at Walker Park": "yes",
+    }
+    fresh_url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    fresh = open_store(fresh_url)
+    for kind, path in (("organisation", tmp_path / "orgs.csv"), ("problem", out)):
+        if kind == "organisation":
+            r = runner.invoke(
+                app, ["casework", "organisations", "export", "--out", str(path), "--db", url]
+            )
+            assert r.exit_code == 0, r.output
+        r = runner.invoke(
+            app,
+            [
+                "casework",
+                "import",
+                kind,
+                str(path),
+                "--purpose",
+                "round trip",
+                "--db",
+                fresh_url,
+                "--json",
+            ],
+        )
+        assert r.exit_code == 0, r.output
+    result = json.loads(r.output)
+    assert (result["rows_read"], result["created"], result["rejected"]) == (3, 3, 0)
+    back = {p["title"]: p for p in list_problems(fresh, SYSTEM)["rows"]}
+    assert {t: (p["focus"], p["names_people"], p["record_kind"]) for t, p in back.items()} == {
+        "Shop theft on Shields Road": ("place", False, "problem"),
+        "Dealing from a flat on Walker Road": ("place", True, "problem_person"),
+        "Youths at Walker Park": ("group", True, "problem_person"),
+    }
+    fresh.dispose()
+
+
 def test_cli_import_reports_and_writes_rejects_beside_the_file(store, db_url, orgs, tmp_path):  # type: ignore[no-untyped-def]
     path = tmp_path / "refs.csv"
     path.write_text(REFERRALS_CSV, encoding="utf-8")

@@ -266,6 +266,7 @@ _PROBLEM_COLUMNS = [
     "id",
     "title",
     "focus",
+    "names_people",
     "stage",
     "status",
     "organisation",
@@ -546,6 +547,8 @@ def problem_export(out: OutOpt = None, db: DbOption = None) -> None:
 
     store = store_for(db)
     rows = list_problems(store, SYSTEM, limit=1_000_000)["rows"]
+    # names_people as yes/no, the import's words: a problem naming people re-imports as one
+    rows = [{**r, "names_people": "yes" if r.get("names_people") else "no"} for r in rows]
     n = write_csv(rows, _PROBLEM_COLUMNS, out)
     record(store, "cli", "problem.export", record_kind="problem", detail={"rows": n})
 

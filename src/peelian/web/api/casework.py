@@ -301,6 +301,7 @@ PROBLEM_COLUMNS = [
     "id",
     "title",
     "focus",
+    "names_people",
     "stage",
     "status",
     "organisation",
@@ -354,6 +355,7 @@ def get_problems_csv(request: Request) -> Response:
     policy_require(user, "export", "problem")
     rows = list_problems(_store(request), user, limit=1_000_000)["rows"]
     rows = [r for r in rows if r["record_kind"] == "problem"]  # person-level: per record only
+    rows = [{**r, "names_people": "yes" if r.get("names_people") else "no"} for r in rows]
     record(
         _store(request),
         user.username,
