@@ -55,6 +55,7 @@ __all__ = [
     "default_as_at",
     "load_rules",
     "refresh_duties",
+    "save_duties",
     "worklist",
     "worklist_summary",
 ]
@@ -225,20 +226,44 @@ def refresh_duties(
         store, force=force, as_at=as_at, edition=edition, before_in_force=before_in_force
     )
     force = _forces(store, force)[0]
-    d = result.duties.merge(_area_names(store), how="left", on="lsoa_code")
-    sv = _sv_membership(store, force)
-    frames = _compliance_frames(d, sv)
-    open_ = d[d["status"].astype(str).isin(["overdue", "not_yet_due"])].reset_index(drop=True)
-    frames["open"] = open_.drop(columns=["met_at"])
-    trend = frames["trend"]
-    test = trend_test(trend["on_time"], trend["due"])
     with store.engine.connect() as conn:
         synthetic = bool(
             conn.execute(
                 select(func.max(occurrences.c.synthetic)).where(occurrences.c.force == force)
             ).scalar()
         )
-    rules = load_rules(edition)
+    return save_duties(
+        store,
+        result,
+        force=force,
+        synthetic=synthetic,
+        sv=_sv_membership(store, force),
+        before_in_force=before_in_force,
+    )
+
+
+def save_duties(
+    store: Store,
+    result: DutiesResult,
+    *,
+    force: str,
+    synthetic: bool,
+    sv: pd.DataFrame | None = None,
+    before_in_force: bool = False,
+) -> int:
+    """Persist computed duties (open duties, compliance tables, trend test); the run id.
+    ``sv``: (crime_ref, sv_type) serious violence membership."""
+    d = result.duties.merge(_area_names(store), how="left", on="lsoa_code")
+    if sv is None:
+        sv = pd.DataFrame(
+            {"crime_ref": pd.Series(dtype=object), "sv_type": pd.Series(dtype=object)}
+        )
+    frames = _compliance_frames(d, sv)
+    open_ = d[d["status"].astype(str).isin(["overdue", "not_yet_due"])].reset_index(drop=True)
+    frames["open"] = open_.drop(columns=["met_at"])
+    trend = frames["trend"]
+    test = trend_test(trend["on_time"], trend["due"])
+    rules = load_rules(result.edition)
     overall = compliance_rates(d, [])
     summary = {
         "as_at": result.as_at.isoformat(),
@@ -248,8 +273,8 @@ def refresh_duties(
         "duties": int(len(d)),
         "overall": {k: _plain(v) for k, v in overall.iloc[0].items()},
         "trend_test": {
-            "z": test.z,
-            "p_value": test.p_value,
+            "z": _plain(test.z),
+            "p_value": _plain(test.p_value),
             "months": test.months,
             "direction": test.direction,
             "sentence": test.sentence(),
@@ -261,7 +286,7 @@ def refresh_duties(
     params = {
         "force": force,
         "as_at": result.as_at.isoformat(),
-        "edition": edition,
+        "edition": result.edition,
         "before_in_force": before_in_force,
     }
     run_id: int = save_result(
@@ -273,7 +298,7 @@ def refresh_duties(
 def _plain(v: Any) -> Any:
     if isinstance(v, np.integer):
         return int(v)
-    if isinstance(v, np.floating):
+    if isinstance(v, np.floating | float):
         return None if np.isnan(v) else float(v)
     return v
 
@@ -348,11 +373,13 @@ def worklist(
     bucket: str | None = None,
     limit: int = 200,
     offset: int = 0,
+    export: bool = False,
 ) -> dict[str, Any]:
     """Open duties (overdue, due today, due this week, later) for one officer, team or command
     (or all), most urgent first: overdue by working days overdue, enhanced rights first, then by
-    due day. Person-level: needs the policy's read of ``victim`` and a purpose; audited."""
-    require(actor, "read", "victim")
+    due day. Person-level: needs the policy's read (``export``: its export) of ``victim`` and
+    a purpose; audited."""
+    require(actor, "export" if export else "read", "victim")
     why = _purpose(purpose)
     if bucket is not None and bucket not in _BUCKET_LABELS:
         raise ParameterError(
@@ -386,7 +413,7 @@ def worklist(
         append(
             conn,
             actor.username,
-            "victim.worklist",
+            "victim.export" if export else "victim.worklist",
             record_kind="victim",
             purpose=why,
             detail={

@@ -49,6 +49,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "peelian.cli.casework",
     "peelian.cli.audit",
     "peelian.cli.people",
+    "peelian.cli.victims",
 )
 
 

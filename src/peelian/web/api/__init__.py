@@ -21,6 +21,7 @@ def routers() -> list[APIRouter]:
         measures,
         reports,
         results,
+        victims,
     )
 
     return [
@@ -35,4 +36,5 @@ def routers() -> list[APIRouter]:
         casework_import.router,
         casework_outcomes.router,
         people.router,
+        victims.router,
     ]

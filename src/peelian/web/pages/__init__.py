@@ -18,6 +18,7 @@ def routers() -> list[APIRouter]:
         data,
         login,
         people,
+        victims,
     )
 
     return [
@@ -30,4 +31,5 @@ def routers() -> list[APIRouter]:
         casework_interventions.router,
         casework_referrals.router,
         people.router,
+        victims.router,
     ]
