@@ -271,7 +271,10 @@ def save_duties(
         "edition": result.edition,
         "synthetic": synthetic,
         "duties": int(len(d)),
-        "overall": {k: _plain(v) for k, v in overall.iloc[0].items()},
+        "overall": {
+            k: (int(v) if k in ("due", "on_time", "late", "overdue", "not_yet_due") else _plain(v))
+            for k, v in overall.iloc[0].items()
+        },
         "trend_test": {
             "z": _plain(test.z),
             "p_value": _plain(test.p_value),
