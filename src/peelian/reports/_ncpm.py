@@ -258,6 +258,7 @@ def build_ncpm_context(
                 "measures": measures,
                 "actions": _paragraphs(sec.get("actions")),
                 "missing": [n for n in names if n not in set(rows["measure"])],
+                "victims_code": _victims_code(store) if sec.get("ncpm") == 6 else None,
             }
         )
     citations = run.summary.get("citations") if isinstance(run.summary, dict) else None
@@ -282,6 +283,19 @@ def build_ncpm_context(
         "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "version": __version__,
     }
+
+
+def _victims_code(store: Store) -> dict[str, Any] | None:
+    """Victims' Code compliance (force level) for the victim satisfaction section, or None
+    when the duties have not been computed (``peelian victims duties --refresh``)."""
+    from peelian.casework.victims import compliance
+    from peelian.errors import NotFoundError
+
+    try:
+        comp = compliance(store)
+    except NotFoundError:
+        return None
+    return {"summary": comp["summary"], "by_duty": comp["tables"]["by_duty"]}
 
 
 def render_html(context: dict[str, Any]) -> str:
