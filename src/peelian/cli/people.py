@@ -38,11 +38,15 @@ def _purpose(purpose: str | None, command: str) -> str:
     return purpose or f"command line: peelian people {command}"
 
 
+def _synthetic(out: dict[str, Any]) -> None:
+    if out.get("synthetic"):
+        console.print("[yellow]Made from SYNTHETIC records, not real police records.[/yellow]")
+
+
 def _score_table(out: dict[str, Any], limit: int) -> None:
     if out.get("illustrative_note"):
         console.print(f"[yellow]{out['illustrative_note']}[/yellow]")
-    if out.get("synthetic"):
-        console.print("[yellow]Made from SYNTHETIC records.[/yellow]")
+    _synthetic(out)
     table = Table(title=f"{out['cohort']['label']} as of {out['as_of']}: {out['total']} people")
     for col in (
         "Rank",
@@ -260,6 +264,7 @@ def tasking(
     if as_json:
         print_json(out)
         return
+    _synthetic(out)
     prev = out["previous"]
     console.print(
         f"{out['cohort']['label']} as of {out['as_of']}: {len(out['people'])} people; "
@@ -294,6 +299,7 @@ def fairness_cmd(
     if as_json:
         print_json(out)
         return
+    _synthetic(out)
     table = Table(title=f"{out['cohort']['label']} as of {out['as_of']}: {out['people']} people")
     for col in ("Dimension", "Group", "People", "Share", "Population share", "Ratio"):
         table.add_column(col)
@@ -330,11 +336,19 @@ def overview(
     if as_json:
         print_json(out)
         return
+    _synthetic(out)
     console.print(f"{out['cohort']['label']} as of {out['as_of']}: {out['people']} people")
+    console.print("By area (Community Safety Partnership of the newest record):")
     for r in out["by_area"]:
         console.print(f"  {r['area']}: {r['people']}")
+    console.print("At each tasking date:")
     for r in out["over_time"]:
         console.print(f"  {r['as_of']}: {r['people']}")
+    ref, inter = out["referrals"], out["interventions"]
+    console.print(
+        f"Referrals: {ref['people']} people ({', '.join(f'{k} {v}' for k, v in ref['by_status'].items()) or 'none'}); "
+        f"person interventions: {inter['people']} people ({inter['ongoing']} ongoing, {inter['ended']} ended)."
+    )
 
 
 def register(app: typer.Typer) -> None:
