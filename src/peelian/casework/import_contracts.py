@@ -74,7 +74,7 @@ _ORG_REF = (
     Column("organisation", False, "the owning organisation's name (as on the Organisations page)"),
     Column("organisation_id", False, "or its number; neither: the importing user's organisation"),
 )
-_EXPORT_ONLY = "written by the export; the store sets it on import"
+_EXPORT_ONLY = "filled in by the export; the store sets it on import"
 
 CONTRACTS: dict[str, Contract] = {
     "organisation": Contract(
