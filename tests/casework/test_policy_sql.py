@@ -163,3 +163,27 @@ def test_new_filters_are_applied_in_the_database(store, orgs) -> None:  # type: 
     )
     assert sorted((TODAY - r["referred_on"]).days for r in recent["rows"]) == [2, 4]
     assert recent["total"] == 2
+
+
+@pytest.mark.parametrize("username", ["analyst1", "csp1"])
+def test_worklist_counts_all_and_shows_the_oldest(store, orgs, username) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from peelian.casework.problems import overdue
+
+    _seed(store, orgs)
+    with store.begin() as conn:  # problem i is overdue by i + 1 days
+        for i in range(1, 25):
+            conn.execute(
+                update(problems)
+                .where(problems.c.id == i)
+                .values(review_date=TODAY - dt.timedelta(days=i + 1))
+            )
+    user = principal_for(store, username)
+    every = overdue(store, SYSTEM, on=TODAY)["reviews"]
+    assert len(every) == 24
+    mine = [r for r in every if allowed(user, "read", r["record_kind"], r, TODAY)]
+    work = overdue(store, user, on=TODAY, limit=3)
+    assert work["reviews_total"] == len(mine) and work["actions_total"] == 0
+    assert [r["id"] for r in work["reviews"]] == [r["id"] for r in mine[:3]]
+    assert work["reviews"][0]["days_overdue"] == max(r["days_overdue"] for r in mine)

@@ -317,18 +317,7 @@ def list_problems(
         like = f"%{text.strip().lower()}%"
         conds.append(or_(func.lower(c.title).like(like), func.lower(c.area_code).like(like)))
     # the policy as SQL, so the database filters, counts and pages (one page read, not all)
-    conds.append(
-        or_(
-            and_(
-                c.names_people.is_(False),
-                where_allowed(actor, "read", "problem", c.organisation_id, on),
-            ),
-            and_(
-                c.names_people.is_(True),
-                where_allowed(actor, "read", "problem_person", c.organisation_id, on),
-            ),
-        )
-    )
+    conds.append(_readable_problem(actor, on))
     where = and_(*conds)
     q = select(problems).where(where).order_by(c.id.desc()).limit(limit).offset(offset)
     with store.engine.connect() as conn:
@@ -602,20 +591,57 @@ def update_action(
     return {"id": action_id, "problem_id": int(row.problem_id), "version": new_version}
 
 
-def overdue(store: Store, actor: Principal, *, on: dt.date | None = None) -> dict[str, Any]:
+def _readable_problem(actor: Principal, on: dt.date | None) -> Any:
+    """The policy for reading a problem (place/theme or naming people), as SQL."""
+    c = problems.c
+    return or_(
+        and_(
+            c.names_people.is_(False),
+            where_allowed(actor, "read", "problem", c.organisation_id, on),
+        ),
+        and_(
+            c.names_people.is_(True),
+            where_allowed(actor, "read", "problem_person", c.organisation_id, on),
+        ),
+    )
+
+
+def overdue(
+    store: Store, actor: Principal, *, on: dt.date | None = None, limit: int | None = None
+) -> dict[str, Any]:
     """The worklist: open problems whose review date has passed and open actions past their
-    due date, that the user may read (oldest first)."""
+    due date, that the user may read (oldest first; at most ``limit`` of each, with
+    ``reviews_total`` and ``actions_total`` counting them all)."""
     today = on or dt.date.today()
     if not allowed(actor, "read", "problem", None, today) and not allowed(
         actor, "read", "problem_person", None, today
     ):
         require(actor, "read", "problem", None, today)
+    pa = problem_actions.c
+    review_where = and_(
+        problems.c.status != "closed",
+        problems.c.review_date < today,
+        _readable_problem(actor, today),
+    )
+    action_where = and_(
+        pa.status.in_(("planned", "in_progress")),
+        pa.due_date < today,
+        problems.c.status != "closed",
+        where_allowed(actor, "read", "action", pa.organisation_id, today),
+        _readable_problem(actor, today),
+    )
+    joined = problem_actions.join(problems, problems.c.id == pa.problem_id)
     with store.engine.connect() as conn:
         names = _org_names(conn)
+        n_reviews = conn.execute(select(func.count()).where(review_where)).scalar_one()
+        n_actions = conn.execute(
+            select(func.count()).select_from(joined).where(action_where)
+        ).scalar_one()
         prob_rows = conn.execute(
             select(problems)
-            .where(problems.c.status != "closed", problems.c.review_date < today)
-            .order_by(problems.c.review_date)
+            .where(review_where)
+            .order_by(problems.c.review_date, problems.c.id)
+            .limit(limit)
         ).all()
         act_rows = conn.execute(
             select(
@@ -624,13 +650,10 @@ def overdue(store: Store, actor: Principal, *, on: dt.date | None = None) -> dic
                 problems.c.names_people,
                 problems.c.organisation_id.label("problem_organisation_id"),
             )
-            .join(problems, problems.c.id == problem_actions.c.problem_id)
-            .where(
-                problem_actions.c.status.in_(("planned", "in_progress")),
-                problem_actions.c.due_date < today,
-                problems.c.status != "closed",
-            )
-            .order_by(problem_actions.c.due_date)
+            .select_from(joined)
+            .where(action_where)
+            .order_by(pa.due_date, pa.id)
+            .limit(limit)
         ).all()
     reviews = [_problem_dict(r, names) for r in prob_rows]
     reviews = [r for r in reviews if allowed(actor, "read", r["record_kind"], r, today)]
@@ -650,4 +673,10 @@ def overdue(store: Store, actor: Principal, *, on: dt.date | None = None) -> dic
     ]
     for a in actions:
         a["days_overdue"] = (today - a["due_date"]).days
-    return {"on": today, "reviews": reviews, "actions": actions}
+    return {
+        "on": today,
+        "reviews": reviews,
+        "actions": actions,
+        "reviews_total": int(n_reviews),
+        "actions_total": int(n_actions),
+    }

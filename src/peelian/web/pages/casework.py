@@ -33,6 +33,8 @@ __all__ = ["router"]
 
 router = APIRouter()
 _LOGIN = Depends(require("viewer"))
+#: Overdue reviews and actions shown on the Problems page (each; the oldest first).
+WORKLIST_SHOWN = 50
 _SHAREABLE = {k: v for k, v in RECORD_KINDS.items() if k not in ("audit", "agreement")}
 
 
@@ -62,7 +64,7 @@ def problems_page(request: Request, user: SessionUser) -> dict[str, Any]:
         focus=filters["focus"],
         text=filters["text"],
     )
-    work = overdue(ctx.store, me)
+    work = overdue(ctx.store, me, limit=WORKLIST_SHOWN)  # the oldest; the CSV has them all
     can_create = allowed(me, "create", "problem", {"organisation_id": me.organisation_id})
     return {
         "title": "Problems",
