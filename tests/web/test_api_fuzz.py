@@ -32,6 +32,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: 
 EXAMPLES = 20
 SLOW_OPERATIONS = {"GET /api/reports/ncpm": 3}
 REVERSED_RANGE = "The month range is reversed"
+#: The rules a schema cannot state, each answered with a documented 422: a month range given
+#: backwards, and a Victims' Code trigger outside the bank-holiday calendar's years.
+CROSS_RULES = (REVERSED_RANGE, "Bank holidays are known for the years")
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +99,8 @@ def _fuzz(app: Any, username: str | None) -> list[str]:
             if username is None:
                 assert status in (401, 403), f"anonymous got {status}"
             elif status == 422:
-                # Schema-valid data is accepted, but for the one cross-parameter rule.
-                assert REVERSED_RANGE in response.text, response.text[:300]
+                # Schema-valid data is accepted, but for the rules a schema cannot state.
+                assert any(rule in response.text for rule in CROSS_RULES), response.text[:300]
 
         try:
             run()

@@ -14,7 +14,8 @@ months), two-sided; the result carries the z statistic and p-value the verdict u
 >>> import pandas as pd
 >>> d = pd.DataFrame({"duty": ["arrest"] * 10, "status": ["met_on_time"] * 8 + ["overdue"] * 2})
 >>> r = compliance_rates(d, ["duty"])
->>> int(r.loc[0, "on_time"]), int(r.loc[0, "due"]), round(r.loc[0, "low"], 4), round(r.loc[0, "high"], 4)
+>>> row = r.loc[0]
+>>> int(row["on_time"]), int(row["due"]), round(float(row["low"]), 4), round(float(row["high"]), 4)
 (8, 10, 0.4439, 0.9748)
 """
 

@@ -128,6 +128,13 @@ ROUTE_POLICY: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/casework/referrals/{referral_id}/read"): ("read", "referral"),
     ("POST", "/casework/referrals/{referral_id}/read.json"): ("read", "referral"),
     ("POST", "/casework/referrals/{referral_id}"): ("update", "referral"),
+    # the import page: the roles that may create some importable kind are exactly those that
+    # may create interventions (tests/web/test_casework_import_page.py); the import itself asks
+    # the policy for the kind uploaded, and row by row
+    ("GET", "/casework/import"): ("create", "intervention"),
+    ("GET", "/casework/import.json"): ("create", "intervention"),
+    ("POST", "/casework/import"): ("create", "intervention"),
+    ("POST", "/casework/import.json"): ("create", "intervention"),
 }
 
 

@@ -73,7 +73,13 @@ def post_referral_outcomes(
     "/outcomes/summary",
     summary="Outcomes per prevention tier and intervention type (CSV with ?format=csv)",
     dependencies=[_LOGIN],
-    responses=_R,
+    responses={
+        **_R,
+        200: {
+            "description": "The summary (JSON), or its rows as CSV with ?format=csv.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+    },
 )
 def get_outcome_summary(
     request: Request,

@@ -66,7 +66,10 @@ class WorklistQuery(BaseModel):
     responses=S.responses(None, 422),
 )
 def due(
-    from_: Annotated[dt.date, Query(alias="from", description="The trigger's date.")],
+    from_: Annotated[
+        dt.date,
+        Query(alias="from", description="The trigger's date (years 1990 to 2100, the calendar's)."),
+    ],
     working_days: Annotated[int, Query(ge=0, le=1000, description="Working days allowed.")],
     user: SessionUser = _LOGIN,
 ) -> dict[str, Any]:

@@ -149,16 +149,9 @@ def error_text(exc: ParameterError | ConflictError | NotFoundError | AuthError) 
 def outcomes_for(store: Any, me: Principal, kind: str, record_id: int, **kw: Any) -> Any:
     """The before/after outcomes of an intervention or referral from
     :mod:`peelian.casework.outcomes`, with the caveat; ``{"available": False, ...}`` when
-    that module is not installed yet or the user may not see them."""
-    try:
-        from peelian.casework import outcomes  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return {
-            "available": False,
-            "reason": "Outcome tracking (peelian.casework.outcomes) is not installed in this "
-            "version of peelian.",
-            "caveat": _OUTCOMES_CAVEAT,
-        }
+    the user may not see them."""
+    from peelian.casework import outcomes
+
     fn = getattr(outcomes, f"{kind}_outcomes", None)
     if fn is None:
         return {"available": False, "reason": "No outcomes for this record kind.", "caveat": ""}

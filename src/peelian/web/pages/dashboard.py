@@ -79,7 +79,19 @@ def overview(request: Request, user: SessionUser) -> dict[str, Any]:
             for k in ("events", "outcomes", "stops", "month_from", "month_to", "forces")
         },
         "results": results.result_runs(ctx),
+        "victims_code": _victims_code_tile(ctx),
     }
+
+
+def _victims_code_tile(ctx: Any) -> dict[str, Any] | None:
+    """The Victims' Code compliance tile (force level), or None before it is computed."""
+    from peelian.casework.victims import compliance
+
+    try:
+        s = compliance(ctx.store)["summary"]
+    except NotFoundError:
+        return None
+    return {k: s[k] for k in ("as_at", "overall", "trend_test", "synthetic", "edition")}
 
 
 def measures_page(request: Request, user: SessionUser) -> dict[str, Any]:
